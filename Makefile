@@ -1,0 +1,46 @@
+# Two commands do all the setup on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := demo
+
+# label-studio-sdk declares opencv-python, a second cv2 that would overwrite mediapipe's
+# opencv-contrib-python; so it is installed without its deps, and these are its other deps.
+LS_SDK      := label-studio-sdk==2.0.5
+LS_SDK_DEPS := appdirs datamodel-code-generator ijson jsf jsonschema lxml nltk Pillow pyjwt \
+               requests requests-mock ujson urllib3 xmljson
+
+.PHONY: venv demo test lint browser clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q $(LS_SDK_DEPS)
+	$(BIN)/pip install -q --no-deps $(LS_SDK)
+	$(BIN)/pip uninstall -y -q opencv-python 2>/dev/null || true
+	touch $@
+
+demo: venv
+	$(BIN)/cuevision synth -o $(DEMO)/sample.mp4 --truth $(DEMO)/truth.csv
+	$(BIN)/cuevision process $(DEMO)/sample.mp4 -o $(DEMO)/out
+	@echo "Open $(DEMO)/out/report.html in a browser."
+
+# Debian's Chromium for the one Playwright test (Playwright's own browser download cannot work offline).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: venv browser
+	$(BIN)/ruff check cuevision tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/pytest tests
+
+lint: venv
+	$(BIN)/ruff check cuevision tests benchmarks
+	$(BIN)/ruff format --check cuevision tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) $(DEMO) .labelstudio

@@ -1,0 +1,3 @@
+from cuevision.cli import main
+
+main()
