@@ -1,4 +1,4 @@
-"""The one base class for errors a user can fix: the CLI prints them as a message, not a traceback."""
+"""The base class of errors a user can fix: the CLI prints a message, not a traceback."""
 
 
 class CuevisionError(ValueError):

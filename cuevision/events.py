@@ -74,7 +74,7 @@ def _parse_row(row: dict[str, str], where: str, scheme: Scheme | None) -> Event:
         return (row.get(column) or "").strip() or None
 
     return Event(
-        actor=actor,  # type: ignore[arg-type]  # checked against ROLES above
+        actor=actor,
         type=kind,
         onset_s=onset,
         offset_s=offset,
@@ -123,7 +123,7 @@ def read_events(path: Path, scheme: Scheme | None = None) -> list[Event]:
 
 
 def write_events(path: Path, events: Iterable[Event]) -> None:
-    """Write events as CSV, sorted by onset; optional columns that are empty everywhere are left out."""
+    """Write events as CSV sorted by onset; optional columns empty in every row are left out."""
     rows = sorted(events, key=lambda e: (e.onset_s, e.actor, e.type, e.offset_s))
     used = [c for c in COLUMNS if c in REQUIRED or any(getattr(e, c) is not None for e in rows)]
     path = Path(path)

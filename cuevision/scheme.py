@@ -48,7 +48,7 @@ class ContingencyRule(_Strict):
 
 
 class RepairRule(_Strict):
-    """A rupture opens at a ``ruptures`` onset and is repaired at the actor's next ``repairs`` onset."""
+    """A rupture opens at a ``ruptures`` onset; the actor's next ``repairs`` onset repairs it."""
 
     ruptures: tuple[str, ...] = Field(min_length=1)
     repairs: tuple[str, ...] = Field(min_length=1)
@@ -143,4 +143,3 @@ def load_scheme(path: Path | str | None = None) -> Scheme:
             f"{'.'.join(str(p) for p in e['loc']) or 'scheme'}: {e['msg']}" for e in error.errors()
         )
         raise SchemeError(f"{path}: invalid scheme: {problems}") from None
-

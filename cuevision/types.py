@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 Role = Literal["caregiver", "child"]
 ROLES: tuple[Role, ...] = ("caregiver", "child")
 
@@ -79,3 +81,46 @@ class Event:
 
     def shifted(self, delta_s: float) -> Event:
         return replace(self, onset_s=self.onset_s + delta_s, offset_s=self.offset_s + delta_s)
+
+
+@dataclass(frozen=True)
+class PersonTrack:
+    """One role's landmarks over N analysed frames; a frame where nothing was found is NaN, score 0.
+
+    Coordinates are MediaPipe's normalised image coordinates of the *rotated* frame: x in [0, 1]
+    across the width, y in [0, 1] down the height, z on the scale of x. Multiply x by width and y
+    by height for pixels.
+    """
+
+    face: np.ndarray  # (N, 478, 3) float32: face mesh with iris, x y z
+    face_score: np.ndarray  # (N,) float32 in [0, 1]; 0 where no face
+    pose: np.ndarray  # (N, 33, 4) float32: x y z visibility
+    pose_score: np.ndarray  # (N,) float32 in [0, 1]; 0 where no pose
+
+
+@dataclass(frozen=True)
+class LandmarkTracks:
+    """Both roles' landmarks on the analysed frames of one video, on the PTS clock."""
+
+    frame: np.ndarray  # (N,) int64: index of the frame in decode order (0-based)
+    t_s: np.ndarray  # (N,) float64: PTS seconds
+    width: int  # of the rotated frame, pixels
+    height: int
+    roles: dict[Role, PersonTrack]
+    role_confidence: float  # how sure the automatic caregiver/child assignment is, 0..1
+
+
+@dataclass(frozen=True)
+class FeatureSeries:
+    """Named features on a uniform analysis grid. Columns are ``<role>.<name>`` or ``dyad.<name>``.
+
+    Missing stays NaN; ``<role>.visible`` columns (1/0) are the visibility masks.
+    """
+
+    t_s: np.ndarray  # (T,) float64, uniform: t_s[i] = i / fps
+    fps: float
+    names: tuple[str, ...]
+    values: np.ndarray  # (T, len(names)) float32
+
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, self.names.index(name)]

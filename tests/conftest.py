@@ -45,7 +45,9 @@ def lookit(shared_data: Path) -> Callable[[str], Path]:
     return clip
 
 
-def _run_cli(*args: str | Path, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def _run_cli(
+    *args: str | Path, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a subprocess, exactly as a user would, and return its output."""
     result = subprocess.run(
         [sys.executable, "-m", "cuevision", *map(str, args)],
@@ -77,7 +79,9 @@ def synthetic_dyad(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
 
 
 @pytest.fixture(scope="session")
-def processed_synthetic(synthetic_dyad: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def processed_synthetic(
+    synthetic_dyad: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """OUTDIR of `cuevision process` on the synthetic dyad, made once per test run."""
     outdir = tmp_path_factory.mktemp("processed") / "out"
     _run_cli("process", synthetic_dyad[0], "-o", outdir)
