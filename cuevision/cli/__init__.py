@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from cuevision import __version__
-from cuevision.cli import annotate, landmarks, metrics, pipeline, video
+from cuevision.cli import annotate, detect, landmarks, metrics, pipeline, video
 from cuevision.errors import CuevisionError
 
 app = typer.Typer(
@@ -33,7 +33,7 @@ def _root(
     """cuevision command line."""
 
 
-for module in (video, landmarks, pipeline, metrics, annotate):
+for module in (video, landmarks, detect, pipeline, metrics, annotate):
     module.register(app)
 
 
