@@ -1,7 +1,102 @@
-"""CLI commands of this domain (filled by the owner of the domain)."""
+"""``cuevision process``: the whole embedded pipeline on one video, a progress bar per stage."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+STAGE_LABELS = {
+    "probe": "Checking the video",
+    "landmarks": "Face and pose landmarks",
+    "features": "Features",
+    "detect": "Candidate cues and responses",
+    "metrics": "Metrics and report",
+}
+
+
+def process(
+    video: Annotated[Path, typer.Argument(help="The session video (mp4, mov, ...).")],
+    outdir: Annotated[Path, typer.Option("-o", "--outdir", help="Folder for every output.")],
+    model: Annotated[str, typer.Option(help="Detector as NAME@VERSION from models/.")] = (
+        "cue-tcn@0.1"
+    ),
+    scheme_file: Annotated[
+        Path | None, typer.Option("--scheme", help="Coding scheme YAML (default: annotation/).")
+    ] = None,
+    analysis_fps: Annotated[
+        float | None, typer.Option(help="Analysis rate in Hz (default: the scheme's).")
+    ] = None,
+    child_side: Annotated[
+        str | None, typer.Option(help="Override role assignment: 'left' or 'right'.")
+    ] = None,
+    max_side: Annotated[int, typer.Option(help="Refuse videos wider or taller than this.")] = 4096,
+    max_duration: Annotated[float, typer.Option(help="Refuse videos longer than this, s.")] = (
+        4 * 3600.0
+    ),
+) -> None:
+    """Run validation, landmarks, features, detection and preliminary metrics on VIDEO."""
+    from cuevision.errors import CuevisionError
+    from cuevision.pipeline import STAGES, ProcessSettings
+    from cuevision.pipeline import process as run_process
+    from cuevision.scheme import load_scheme
+    from cuevision.video import Limits
+
+    if child_side not in (None, "left", "right"):
+        raise CuevisionError(f"--child-side must be 'left' or 'right', not {child_side!r}")
+    scheme = load_scheme(scheme_file)
+    settings = ProcessSettings(
+        model=model,
+        analysis_fps=analysis_fps,
+        child_side=child_side,
+        limits=Limits(max_side_px=max_side, max_duration_s=max_duration),
+    )
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as bars:
+        tasks: dict[str, TaskID] = {
+            name: bars.add_task(STAGE_LABELS[name], total=None, start=False, note="")
+            for name in STAGES
+        }
+
+        def report(stage: str, done: int, total: int) -> None:
+            task = tasks[stage]
+            bars.start_task(task)
+            bars.update(task, completed=done, total=total or None)
+
+        result = run_process(video, outdir, scheme=scheme, settings=settings, progress=report)
+        for name in result.reused:
+            bars.update(tasks[name], note="reused")
+
+    counts = Counter(c.type for c in result.candidates)
+    table = Table(title=f"Candidates in {video.name} ({result.info.duration_s:.1f} s)")
+    table.add_column("event type")
+    table.add_column("actor")
+    table.add_column("candidates", justify="right")
+    for kind in scheme.event_types:
+        table.add_row(kind.name, kind.actor, str(counts.get(kind.name, 0)))
+    out = Console()
+    out.print(table)
+    out.print(
+        f"Wrote {outdir}/: video.json, landmarks.parquet, features.parquet, candidates.csv, "
+        "candidates.json, metrics.json, report.html"
+    )
+    out.print(
+        f"Report (unconfirmed candidates): [bold]{outdir / 'report.html'}[/]  "
+        f"Next: cuevision annotate push {outdir}"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this domain's commands to the root app."""
+    """Add ``process`` to the root app."""
+    app.command()(process)

@@ -1,0 +1,191 @@
+"""The embedded pipeline behind ``cuevision process``: probe, landmarks, features, detect, metrics.
+
+Each stage writes its files into OUTDIR and records a key in ``OUTDIR/pipeline.json``: the hash of
+its inputs and settings. A re-run skips every stage whose key and files are unchanged, so changing
+only the model re-runs detection and metrics, not the slow landmark extraction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cuevision import __version__
+from cuevision.events import write_events
+from cuevision.scheme import Scheme
+from cuevision.types import Event, VideoInfo
+from cuevision.video import Limits, probe
+
+MANIFEST = "pipeline.json"
+STAGES = ("probe", "landmarks", "features", "detect", "metrics")
+
+# (stage, done, total): total is 0 while a stage cannot say how long it will take.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    """Everything that changes what ``process`` writes; hashed into the stage keys."""
+
+    model: str = "cue-tcn@0.1"
+    analysis_fps: float | None = None  # None: the scheme's analysis.fps
+    child_side: str | None = None  # "left" | "right" overrides automatic role assignment
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    outdir: Path
+    info: VideoInfo
+    candidates: tuple[Event, ...]
+    ran: tuple[str, ...]  # stages computed this time
+    reused: tuple[str, ...]  # stages whose outputs were still valid
+    metrics: dict[str, Any]
+
+
+def file_digest(path: Path, chunk: int = 1 << 20) -> str:
+    """Content hash of a file: a renamed or touched video is still recognised as the same input."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _key(*parts: object) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class _Manifest:
+    """Stage keys of one OUTDIR: a stage is fresh when its key matches and its files exist."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.path = outdir / MANIFEST
+        try:
+            self.stages: dict[str, dict[str, Any]] = json.loads(self.path.read_text())["stages"]
+        except (OSError, ValueError, KeyError, TypeError):
+            self.stages = {}
+
+    def fresh(self, stage: str, key: str, outputs: tuple[Path, ...]) -> bool:
+        return self.stages.get(stage, {}).get("key") == key and all(p.is_file() for p in outputs)
+
+    def record(self, stage: str, key: str, outputs: tuple[Path, ...]) -> None:
+        self.stages[stage] = {"key": key, "outputs": [p.name for p in outputs]}
+        for later in STAGES[STAGES.index(stage) + 1 :]:
+            self.stages.pop(later, None)  # a stage that re-ran invalidates what follows it
+        self.save()
+
+    def save(self) -> None:
+        payload = {"pipeline_version": __version__, "stages": self.stages}
+        self.path.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def process(
+    video: Path,
+    outdir: Path,
+    *,
+    scheme: Scheme,
+    settings: ProcessSettings = ProcessSettings(),
+    progress: Progress | None = None,
+) -> ProcessResult:
+    """Run every stage on one video, reusing the stages whose inputs and settings are unchanged."""
+    from cuevision.detect import load_detector
+    from cuevision.features import compute_features, read_features, write_features
+    from cuevision.landmarks import LandmarkSettings, extract_landmarks, read_landmarks
+    from cuevision.report import write_session_outputs
+
+    report = progress or (lambda stage, done, total: None)
+    info = probe(video, settings.limits)  # validates before any work or any output
+    outdir.mkdir(parents=True, exist_ok=True)
+    manifest = _Manifest(outdir)
+    ran: list[str] = []
+    reused: list[str] = []
+
+    @contextmanager
+    def stage(name: str, key: str, *outputs: Path) -> Iterator[bool]:
+        """Yield True when the stage must run; record it afterwards."""
+        if manifest.fresh(name, key, outputs):
+            reused.append(name)
+            report(name, 1, 1)
+            yield False
+            return
+        report(name, 0, 0)
+        yield True
+        manifest.record(name, key, outputs)
+        ran.append(name)
+        report(name, 1, 1)
+
+    fps = settings.analysis_fps or scheme.analysis.fps
+    detector = load_detector(settings.model, scheme=scheme)
+    video_json = outdir / "video.json"
+    probe_key = _key("probe", file_digest(video), asdict(settings.limits))
+    with stage("probe", probe_key, video_json) as run:
+        if run:
+            info.save(video_json)
+
+    landmarks_parquet = outdir / "landmarks.parquet"
+    landmark_settings = LandmarkSettings(analysis_fps=fps, child_side=settings.child_side)
+    landmarks_key = _key(probe_key, "landmarks", repr(landmark_settings))
+    with stage("landmarks", landmarks_key, landmarks_parquet) as run:
+        if run:
+            extract_landmarks(
+                video,
+                landmarks_parquet,
+                settings=landmark_settings,
+                progress=lambda done, total: report("landmarks", done, total),
+            )
+
+    features_parquet = outdir / "features.parquet"
+    features_key = _key(landmarks_key, "features", fps)
+    with stage("features", features_key, features_parquet) as run:
+        if run:
+            series = compute_features(read_landmarks(landmarks_parquet), fps=fps)
+            write_features(features_parquet, series, meta=_provenance(features_key, None))
+
+    candidates_csv, candidates_json = outdir / "candidates.csv", outdir / "candidates.json"
+    detect_key = _key(features_key, "detect", detector.version, scheme.hash)
+    with stage("detect", detect_key, candidates_csv, candidates_json) as run:
+        if run:
+            candidates = detector.candidates(read_features(features_parquet))
+            write_events(candidates_csv, candidates)
+            payload = {
+                **_provenance(detect_key, detector.version),
+                "scheme": scheme.name,
+                "scheme_hash": scheme.hash,
+                "candidates": [asdict(c) for c in candidates],
+            }
+            candidates_json.write_text(json.dumps(payload, indent=2) + "\n")
+    candidates = tuple(
+        Event(**c) for c in json.loads(candidates_json.read_text())["candidates"]
+    )
+
+    metrics_json, report_html = outdir / "metrics.json", outdir / "report.html"
+    metrics_key = _key(detect_key, "metrics")
+    with stage("metrics", metrics_key, metrics_json, report_html) as run:
+        if run:
+            write_session_outputs(
+                outdir,
+                candidates,
+                scheme=scheme,
+                duration_s=info.duration_s,
+                basis="candidates",
+                signals=features_parquet,
+                provenance=_provenance(metrics_key, detector.version),
+            )
+    metrics = json.loads(metrics_json.read_text())
+    return ProcessResult(outdir, info, candidates, tuple(ran), tuple(reused), metrics)
+
+
+def _provenance(config_hash: str, model_version: str | None) -> dict[str, Any]:
+    """What every output says about how it was made."""
+    return {
+        "pipeline_version": __version__,
+        "config_hash": config_hash,
+        "model_version": model_version,
+    }
