@@ -1,0 +1,115 @@
+"""`cuevision process` end to end: real MediaPipe, the committed model, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from cuevision.events import read_events
+from cuevision.scheme import load_scheme
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+OUTPUTS = (
+    "video.json",
+    "landmarks.parquet",
+    "features.parquet",
+    "candidates.csv",
+    "candidates.json",
+    "metrics.json",
+    "report.html",
+    "pipeline.json",
+)
+
+
+def _check_outputs(outdir: Path) -> None:
+    for name in OUTPUTS:
+        assert (outdir / name).is_file(), f"process did not write {name}"
+    scheme = load_scheme()
+    candidates = read_events(outdir / "candidates.csv", scheme)
+    assert all(c.model_version and c.score is not None and c.id for c in candidates)
+    payload = json.loads((outdir / "candidates.json").read_text())
+    assert payload["scheme_hash"] == scheme.hash
+    assert len(payload["candidates"]) == len(candidates)
+    landmarks = pq.read_schema(outdir / "landmarks.parquet")
+    for column in ("frame", "t_s", "role", "face_score", "pose_score", "face_cx", "face_cy"):
+        assert column in landmarks.names
+    features = pq.read_schema(outdir / "features.parquet")
+    assert "t_s" in features.names
+    assert any(n.startswith("child.") for n in features.names)
+    metrics = json.loads((outdir / "metrics.json").read_text())
+    assert metrics["basis"] == "candidates"
+    assert "unconfirmed" in (outdir / "report.html").read_text()
+
+
+def test_synthetic_dyad_scripted_look_is_flagged(
+    processed_synthetic: Path, synthetic_dyad: tuple[Path, Path]
+) -> None:
+    """The child's scripted turns toward the caregiver are flagged within 1 s of their onsets."""
+    _check_outputs(processed_synthetic)
+    scheme = load_scheme()
+    truth = read_events(synthetic_dyad[1], scheme)
+    looks = [e for e in truth if e.type == "child_looks_at_caregiver"]
+    assert looks, "the synthetic script has no child look at the caregiver"
+    flagged = [
+        c.onset_s
+        for c in read_events(processed_synthetic / "candidates.csv", scheme)
+        if c.type == "child_looks_at_caregiver"
+    ]
+    hits = [e for e in looks if any(abs(t - e.onset_s) <= 1.0 for t in flagged)]
+    assert len(hits) >= max(1, len(looks) // 2), (looks, flagged)
+
+
+def test_rerun_reuses_every_stage(
+    processed_synthetic: Path, synthetic_dyad: tuple[Path, Path], run_cli: RunCli
+) -> None:
+    before = (processed_synthetic / "candidates.csv").read_text()
+    result = run_cli("process", synthetic_dyad[0], "-o", processed_synthetic)
+    stages = json.loads((processed_synthetic / "pipeline.json").read_text())["stages"]
+    assert set(stages) == {"probe", "landmarks", "features", "detect", "metrics"}
+    assert "reused" in result.stderr
+    assert (processed_synthetic / "candidates.csv").read_text() == before
+
+
+@pytest.mark.slow
+def test_real_clip_writes_every_file(
+    lookit: Callable[[str], Path], tmp_path: Path, run_cli: RunCli
+) -> None:
+    outdir = tmp_path / "out"
+    run_cli("process", lookit("6c6MZQ.joke1.rep1.take1.ThatsNotAHat.mp4"), "-o", outdir)
+    _check_outputs(outdir)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"just some text\n", "not a video"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * 64, "not a video"),
+    ],
+)
+def test_bad_video_is_refused_before_any_output(
+    tmp_path: Path, run_cli: RunCli, content: bytes, message: str
+) -> None:
+    video = tmp_path / "broken.mp4"
+    video.write_bytes(content)
+    result = run_cli("process", video, "-o", tmp_path / "out", check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr.lower()
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_model_names_the_fix(
+    synthetic_dyad: tuple[Path, Path], tmp_path: Path, run_cli: RunCli
+) -> None:
+    result = run_cli(
+        "process", synthetic_dyad[0], "-o", tmp_path / "out", "--model", "cue-tcn@9.9", check=False
+    )
+    assert result.returncode == 2
+    assert "cue-tcn@9.9" in result.stderr
