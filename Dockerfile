@@ -7,8 +7,7 @@ COPY pyproject.toml README.md ./
 COPY cuevision ./cuevision
 COPY models ./models
 COPY annotation ./annotation
-RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
-    && pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -e .
 ENV CUEVISION_DATA_DIR=/data
 EXPOSE 8000
 CMD ["cuevision", "serve", "--host", "0.0.0.0", "--port", "8000"]
