@@ -1,0 +1,77 @@
+"""Head pose: signs and magnitudes on known rotations of a real MediaPipe face."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from cuevision.features import head_pose
+from tests.features.conftest import RealFace
+
+
+def rotated(face: RealFace, axis: str, degrees: float) -> np.ndarray:
+    """The face rotated about its centre by a known angle about a camera axis.
+
+    Camera axes: X right, Y up, Z toward the camera. Rotation happens in pixel units, then the
+    landmarks go back to MediaPipe's normalised coordinates.
+    """
+    scale = np.array([face.width, face.height, face.width])
+    flip = np.array([1.0, -1.0, -1.0])
+    pixels = face.landmarks * scale
+    centre = pixels.mean(axis=0)
+    turn = Rotation.from_euler(axis, degrees, degrees=True).as_matrix()
+    camera = (pixels - centre) * flip
+    back = (camera @ turn.T) * flip + centre
+    return (back / scale)[None].astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("axis", "degrees", "column", "expected"),
+    [
+        ("y", 25.0, 0, 25.0),  # turning toward image right: yaw up
+        ("y", -35.0, 0, -35.0),
+        ("x", -15.0, 1, 15.0),  # tipping the nose up (about -X): pitch up
+        ("x", 15.0, 1, -15.0),
+        ("z", 12.0, 2, 12.0),  # counter-clockwise in the image: roll up
+    ],
+)
+def test_known_rotation_changes_the_right_angle(
+    real_face: RealFace, axis: str, degrees: float, column: int, expected: float
+) -> None:
+    before = head_pose(real_face.landmarks[None], real_face.width, real_face.height)[0]
+    after = head_pose(rotated(real_face, axis, degrees), real_face.width, real_face.height)[0]
+    change = after - before
+    assert change[column] == pytest.approx(expected, abs=1.0)
+    others = np.delete(change, column)
+    assert np.all(np.abs(others) < 3.0), change
+
+
+def test_real_photo_is_roughly_frontal(real_face: RealFace) -> None:
+    yaw, pitch, roll = head_pose(real_face.landmarks[None], real_face.width, real_face.height)[0]
+    assert abs(yaw) < 20 and abs(pitch) < 20 and abs(roll) < 10
+
+
+def test_nose_toward_image_right_is_positive_yaw(real_face: RealFace) -> None:
+    """Direct sign check against the image: the nose tip moves right of the eye midpoint."""
+    face = rotated(real_face, "y", 30.0)[0]
+    nose_x, eyes_x = face[1, 0], (face[33, 0] + face[263, 0]) / 2
+    assert nose_x > eyes_x
+    assert head_pose(face[None], real_face.width, real_face.height)[0, 0] > 15
+
+
+def test_image_scale_does_not_change_pose(real_face: RealFace) -> None:
+    face = real_face.landmarks[None]
+    base = head_pose(face, real_face.width, real_face.height)
+    assert np.allclose(head_pose(face, 3 * real_face.width, 3 * real_face.height), base, atol=1e-6)
+
+
+def test_missing_face_stays_nan(real_face: RealFace) -> None:
+    faces = np.stack([real_face.landmarks, np.full_like(real_face.landmarks, np.nan)])
+    pose = head_pose(faces, real_face.width, real_face.height)
+    assert np.all(np.isfinite(pose[0])) and np.all(np.isnan(pose[1]))
+
+
+def test_wrong_shape_is_rejected() -> None:
+    with pytest.raises(ValueError, match="478"):
+        head_pose(np.zeros((3, 10, 3)), 640, 480)
