@@ -1,0 +1,259 @@
+"""Agreement between two codings of one session: two annotators, or the model against a person.
+
+Three views, each per event type:
+
+* **Event agreement.** Events of one type are matched one to one so that the number of pairs whose
+  onsets lie within ``tolerance_s`` is as large as possible and, among those, the summed onset error
+  is smallest (an optimal assignment, :func:`scipy.optimize.linear_sum_assignment`). Precision =
+  matched / n_other, recall = matched / n_reference, F1 = 2PR / (P + R); each is ``None`` when its
+  denominator is 0.
+* **Time-unit Cohen's kappa with tolerance** (Bakeman, Quera & Gnisci 2009). The session is cut
+  into units of ``time_unit_s``; a unit is 1 for a coder when one of their events of the type covers
+  it. A unit where the coders disagree still counts as agreement when the other coder has the same
+  value within ``± tolerance_s``. Tallied from both coders' sides (every unit counted twice, so the
+  result does not depend on which coding is the reference), then kappa by
+  :func:`sklearn.metrics.cohen_kappa_score`.
+* **Krippendorff's alpha** (nominal, two coders) on the same units *without* tolerance: the strict
+  view. ``None`` where it does not fit: when the units hold only one value across both coders.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cuevision.types import Event
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+@dataclass(frozen=True)
+class MatchCounts:
+    """Event agreement for one type, or for all types together."""
+
+    n_reference: int
+    n_other: int
+    n_matched: int
+    mean_onset_error_s: float | None  # mean |onset_other - onset_reference| over matched pairs
+
+    @property
+    def precision(self) -> float | None:
+        return self.n_matched / self.n_other if self.n_other else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.n_matched / self.n_reference if self.n_reference else None
+
+    @property
+    def f1(self) -> float | None:
+        total = self.n_reference + self.n_other
+        return 2 * self.n_matched / total if total else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            **asdict(self),
+        }
+
+
+@dataclass(frozen=True)
+class AgreementResult:
+    overall: MatchCounts
+    per_type: dict[str, MatchCounts]
+    kappa: dict[str, float | None]
+    alpha: dict[str, float | None]
+    tolerance_s: float
+    time_unit_s: float
+    duration_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "overall": self.overall.to_dict(),
+            "per_type": {name: counts.to_dict() for name, counts in self.per_type.items()},
+            "kappa": dict(self.kappa),
+            "alpha": dict(self.alpha),
+            "settings": {
+                "tolerance_s": self.tolerance_s,
+                "time_unit_s": self.time_unit_s,
+                "duration_s": self.duration_s,
+            },
+        }
+
+
+def match_onsets(
+    reference: Sequence[float], other: Sequence[float], tolerance_s: float
+) -> list[tuple[int, int]]:
+    """Optimal one-to-one pairs ``(i_reference, j_other)`` with onsets within the tolerance.
+
+    Pairs outside the tolerance cost more than all admissible pairs together, so the assignment
+    first maximises the number of matches and then minimises their summed onset error.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    if not len(reference) or not len(other):
+        return []
+    ref = np.asarray(reference, dtype=float)[:, None]
+    oth = np.asarray(other, dtype=float)[None, :]
+    error = np.abs(ref - oth)
+    admissible = error <= tolerance_s + 1e-9
+    forbidden = (tolerance_s + 1.0) * (min(error.shape) + 1)
+    rows, cols = linear_sum_assignment(np.where(admissible, error, forbidden))
+    return [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if admissible[i, j]]
+
+
+def _match_counts(
+    reference: Sequence[Event], other: Sequence[Event], tolerance_s: float
+) -> MatchCounts:
+    pairs = match_onsets([e.onset_s for e in reference], [e.onset_s for e in other], tolerance_s)
+    errors = [abs(other[j].onset_s - reference[i].onset_s) for i, j in pairs]
+    return MatchCounts(
+        n_reference=len(reference),
+        n_other=len(other),
+        n_matched=len(pairs),
+        mean_onset_error_s=float(np.mean(errors)) if errors else None,
+    )
+
+
+def occupancy(events: Sequence[Event], n_units: int, time_unit_s: float) -> np.ndarray:
+    """0/1 per time unit: unit k (``[k u, (k+1) u)``) is 1 when an event overlaps it.
+
+    An event of zero length still marks the unit its onset falls in.
+    """
+    units = np.zeros(n_units, dtype=np.int8)
+    for event in events:
+        first = math.floor(event.onset_s / time_unit_s + 1e-9)
+        last = max(first + 1, math.ceil(event.offset_s / time_unit_s - 1e-9))
+        units[max(first, 0) : min(last, n_units)] = 1
+    return units
+
+
+def tolerant_kappa(a: np.ndarray, b: np.ndarray, tolerance_units: int) -> float | None:
+    """Time-unit Cohen's kappa of two 0/1 streams, disagreements forgiven within ±tolerance units.
+
+    From coder A's side, unit k agrees when B takes A's value anywhere in ``[k - t, k + t]``; the
+    same from B's side; kappa is computed on both tallies together. ``None`` where kappa is
+    undefined (both coders constant and equal).
+    """
+    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+    from sklearn.metrics import cohen_kappa_score
+
+    size = 2 * tolerance_units + 1
+
+    def seen_by(reader: np.ndarray, coder: np.ndarray) -> np.ndarray:
+        has_one = maximum_filter1d(coder, size, mode="nearest") == 1
+        has_zero = minimum_filter1d(coder, size, mode="nearest") == 0
+        forgiven = np.where(reader == 1, has_one, has_zero)
+        return np.where(forgiven, reader, coder)
+
+    first = np.concatenate([a, b])
+    second = np.concatenate([seen_by(a, b), seen_by(b, a)])
+    if len(np.unique(np.concatenate([first, second]))) < 2:
+        return None
+    value = float(cohen_kappa_score(first, second))
+    return value if math.isfinite(value) else None
+
+
+def nominal_alpha(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Krippendorff's alpha (nominal) of two coders' unit streams; ``None`` if one value only."""
+    import krippendorff
+
+    if len(np.unique(np.concatenate([a, b]))) < 2:
+        return None
+    value = float(
+        krippendorff.alpha(reliability_data=np.vstack([a, b]), level_of_measurement="nominal")
+    )
+    return value if math.isfinite(value) else None
+
+
+def compare(
+    reference: Sequence[Event],
+    other: Sequence[Event],
+    *,
+    tolerance_s: float = 1.0,
+    duration_s: float | None = None,
+    time_unit_s: float = 0.1,
+) -> AgreementResult:
+    """Agreement of ``other`` with ``reference`` per event type and overall (see the module doc).
+
+    ``duration_s`` defaults to the last offset in either coding. Types are those present in either
+    coding, in sorted order; events are matched only within their own type.
+    """
+    if tolerance_s < 0:
+        raise ValueError(f"tolerance_s must be >= 0, not {tolerance_s}")
+    if time_unit_s <= 0:
+        raise ValueError(f"time_unit_s must be > 0, not {time_unit_s}")
+    everything = [*reference, *other]
+    if duration_s is None:
+        duration_s = float(max((e.offset_s for e in everything), default=0.0))
+    n_units = max(1, math.ceil(duration_s / time_unit_s - 1e-9))
+    tolerance_units = round(tolerance_s / time_unit_s)
+    per_type: dict[str, MatchCounts] = {}
+    kappa: dict[str, float | None] = {}
+    alpha: dict[str, float | None] = {}
+    for name in sorted({e.type for e in everything}):
+        ref = [e for e in reference if e.type == name]
+        oth = [e for e in other if e.type == name]
+        per_type[name] = _match_counts(ref, oth, tolerance_s)
+        a, b = occupancy(ref, n_units, time_unit_s), occupancy(oth, n_units, time_unit_s)
+        kappa[name] = tolerant_kappa(a, b, tolerance_units)
+        alpha[name] = nominal_alpha(a, b)
+    matched = sum(c.n_matched for c in per_type.values())
+    weighted = [
+        c.mean_onset_error_s * c.n_matched
+        for c in per_type.values()
+        if c.mean_onset_error_s is not None
+    ]
+    overall = MatchCounts(
+        n_reference=len(reference),
+        n_other=len(other),
+        n_matched=matched,
+        mean_onset_error_s=sum(weighted) / matched if matched else None,
+    )
+    return AgreementResult(overall, per_type, kappa, alpha, tolerance_s, time_unit_s, duration_s)
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def render_agreement(result: AgreementResult, title: str) -> Table:
+    """A rich table: one row per type and a bold overall row."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in ("type", "reference", "other", "matched", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "type" else "right")
+    table.add_column("onset error s", justify="right")
+    table.add_column("kappa", justify="right")
+    table.add_column("alpha", justify="right")
+
+    def row(name: str, counts: MatchCounts, kappa: str, alpha: str, style: str = "") -> None:
+        table.add_row(
+            name,
+            str(counts.n_reference),
+            str(counts.n_other),
+            str(counts.n_matched),
+            _fmt(counts.precision),
+            _fmt(counts.recall),
+            _fmt(counts.f1),
+            _fmt(counts.mean_onset_error_s),
+            kappa,
+            alpha,
+            style=style,
+        )
+
+    for name, counts in result.per_type.items():
+        row(name, counts, _fmt(result.kappa[name]), _fmt(result.alpha[name]))
+    row("overall", result.overall, "", "", style="bold")
+    table.caption = (
+        f"onsets matched within ±{result.tolerance_s:g} s; kappa on {result.time_unit_s:g} s units "
+        f"with the same tolerance; alpha without tolerance"
+    )
+    return table
