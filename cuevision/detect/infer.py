@@ -1,0 +1,70 @@
+"""Inference: a loaded model version turns a feature series into frame scores and candidates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from cuevision.detect.inputs import Normaliser, resample
+from cuevision.detect.model import Architecture, CueTCN
+from cuevision.detect.postprocess import (
+    FrameScores,
+    Thresholds,
+    thresholds_from_dict,
+    to_candidates,
+)
+from cuevision.detect.registry import ModelError
+from cuevision.types import Event, FeatureSeries, Role
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A trained network plus everything it needs: inputs, output classes, thresholds, version."""
+
+    version: str  # NAME@VERSION, stamped on every candidate
+    network: CueTCN
+    normaliser: Normaliser
+    fps: float
+    type_names: tuple[str, ...]
+    actors: dict[str, Role]
+    thresholds: dict[str, Thresholds]
+
+    @classmethod
+    def from_folder(cls, folder: Path, config: dict[str, Any]) -> Detector:
+        network = CueTCN(Architecture(**config["architecture"]))
+        weights = Path(folder) / "weights.pt"
+        try:
+            state = torch.load(weights, map_location="cpu", weights_only=True)
+            network.load_state_dict(state)
+        except (OSError, RuntimeError, EOFError) as error:
+            raise ModelError(f"{weights}: unusable weights ({error}); retrain the model") from None
+        network.eval()
+        return cls(
+            version=f"{config['name']}@{config['version']}",
+            network=network,
+            normaliser=Normaliser.from_dict(config["normaliser"]),
+            fps=float(config["fps"]),
+            type_names=tuple(config["type_names"]),
+            actors=dict(config["actors"]),
+            thresholds=thresholds_from_dict(config["thresholds"]),
+        )
+
+    def predict(self, series: FeatureSeries) -> FrameScores:
+        """Per-frame probabilities on the model's grid (the series is resampled if needed)."""
+        series = resample(series, self.fps)
+        x = self.normaliser.encode(self.normaliser.select(series))
+        if x.shape[1] == 0:
+            probs = np.zeros((0, len(self.type_names)), dtype=np.float32)
+        else:
+            with torch.no_grad():
+                logits = self.network(torch.from_numpy(x)[None])[0]
+            probs = torch.sigmoid(logits).T.numpy().astype(np.float32)
+        return FrameScores(np.asarray(series.t_s, float), self.fps, self.type_names, probs)
+
+    def candidates(self, series: FeatureSeries) -> list[Event]:
+        """Candidate events, post-processed with the thresholds tuned for this version."""
+        return to_candidates(self.predict(series), self.thresholds, self.actors, self.version)

@@ -1,0 +1,126 @@
+"""The model registry: one folder per model version, ``models/<name>/<version>/``.
+
+A version folder holds everything needed to use, judge and reproduce the model:
+
+- ``weights.pt``: the network's state dict (tens of kilobytes);
+- ``config.json``: architecture, feature list and normalisation, post-processing thresholds,
+  scheme name and hash, seed, training settings and library versions;
+- ``metrics.json``: event F1 on held-out data, model and labelling-function baseline;
+- ``card.md``: what it was trained on, evaluated on, and NOT validated against;
+- ``splits.json``: the exact dyads and clips used for training, tuning and testing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cuevision.errors import CuevisionError
+
+if TYPE_CHECKING:
+    from cuevision.detect.infer import Detector
+    from cuevision.scheme import Scheme
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+DEFAULT_MODEL = "cue-tcn@0.1"
+FILES = ("weights.pt", "config.json", "metrics.json", "card.md", "splits.json")
+_SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]*)@(?P<version>[0-9A-Za-z][0-9A-Za-z_.-]*)$")
+
+
+class ModelError(CuevisionError):
+    """A model that cannot be found or used; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Where one model version lives."""
+
+    name: str
+    version: str
+    folder: Path
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def version_folder(name: str, version: str, models_dir: Path = MODELS_DIR) -> Path:
+    return Path(models_dir) / name / version
+
+
+def resolve(spec: str | Path, models_dir: Path = MODELS_DIR) -> ModelRef:
+    """``NAME@VERSION`` (looked up in ``models_dir``) or a version folder -> its reference."""
+    text = str(spec)
+    match = _SPEC.match(text)
+    if match:
+        folder = version_folder(match["name"], match["version"], models_dir)
+    elif Path(text).is_dir() or "/" in text or text.startswith("."):
+        folder = Path(text)
+    else:
+        raise ModelError(
+            f"{text!r} is not a model: give NAME@VERSION (for example {DEFAULT_MODEL}) or the "
+            "path of a model version folder"
+        )
+    config = folder / "config.json"
+    if not config.is_file():
+        known = ", ".join(list_models(models_dir)) or "none"
+        raise ModelError(
+            f"model {text!r} not found (no {config}); models in {models_dir}: {known}. "
+            "Train one with `cuevision train --name NAME --version VERSION`."
+        )
+    data = read_config(folder)
+    return ModelRef(str(data["name"]), str(data["version"]), folder)
+
+
+def read_config(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / "config.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelError(f"{path}: unreadable model config ({error}); retrain the model") from None
+    needed = ("name", "version", "architecture", "normaliser", "thresholds", "type_names")
+    missing = [k for k in needed if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise ModelError(f"{path}: model config lacks {', '.join(missing)}; retrain the model")
+    return dict(data)
+
+
+def list_models(models_dir: Path = MODELS_DIR) -> list[str]:
+    """Every ``NAME@VERSION`` in the registry, sorted."""
+    root = Path(models_dir)
+    if not root.is_dir():
+        return []
+    return sorted(
+        f"{c.parent.name}@{c.name}" for c in root.glob("*/*") if (c / "config.json").is_file()
+    )
+
+
+def check_scheme(config: dict[str, Any], scheme: Scheme, where: Path) -> None:
+    """The model's output classes must be exactly the scheme's event types."""
+    expected = config.get("scheme", {}).get("hash")
+    if expected != scheme.hash:
+        raise ModelError(
+            f"model {where} was trained for scheme {config.get('scheme', {}).get('name')!r} "
+            f"(hash {expected}), but the scheme given is {scheme.name!r} (hash {scheme.hash}); "
+            "pass the scheme the model was trained with, or retrain with `cuevision train "
+            "--scheme FILE`"
+        )
+
+
+def load_detector(
+    spec: str | Path = DEFAULT_MODEL,
+    *,
+    scheme: Scheme | None = None,
+    models_dir: Path = MODELS_DIR,
+) -> Detector:
+    """Load a model version for inference on CPU; with ``scheme``, check it is the model's."""
+    from cuevision.detect.infer import Detector
+
+    ref = resolve(spec, models_dir)
+    config = read_config(ref.folder)
+    if scheme is not None:
+        check_scheme(config, scheme, ref.folder)
+    return Detector.from_folder(ref.folder, config)
