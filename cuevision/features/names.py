@@ -1,0 +1,64 @@
+"""The feature registry: every column of a FeatureSeries, with its one-line meaning.
+
+Columns are ``<role>.<name>`` for each role in ``cuevision.types.ROLES`` and each name in
+``PERSON_FEATURES``, then ``dyad.<name>`` for each name in ``DYAD_FEATURES``. The simulator, the
+detector and the report all take the list from here.
+
+Units: angles in degrees; lengths in *face sizes* (the person's median 3-D outer-eye-corner
+distance, or the mean of both people's for between-person lengths); speeds in face sizes per
+second. None of them depends on the image size or on the distance to the camera.
+"""
+
+from __future__ import annotations
+
+from cuevision.types import ROLES
+
+FEATURE_VERSION = "1"
+
+PERSON_FEATURES: dict[str, str] = {
+    "visible": "1 if this person's face or body pose was found at this time, else 0 (mask)",
+    "face_visible": "1 if the face mesh was found at this time, else 0 (mask for face features)",
+    "pose_visible": "1 if the body pose was found at this time, else 0 (mask for body features)",
+    "yaw": "head yaw in degrees; > 0 when the nose points toward image right",
+    "pitch": "head pitch in degrees; > 0 when the face points up",
+    "roll": "head roll in degrees; > 0 when the head tilts counter-clockwise in the image",
+    "gaze_yaw": "gaze yaw in degrees (head pose plus iris offset); > 0 toward image right",
+    "gaze_pitch": "gaze pitch in degrees (head pose plus iris offset); > 0 up",
+    "gaze_to_partner": "degrees between the gaze and the direction to the partner's face "
+    "(0 = straight at them, about 90 = at the camera)",
+    "head_to_partner": "degrees between the head's facing direction and the direction to the "
+    "partner's face (like gaze_to_partner, without the iris)",
+    "mouth_open": "gap between the inner lips, in face sizes",
+    "mouth_width": "distance between the lip corners, in face sizes",
+    "lip_corner_raise": "height of the lip corners above the inner upper lip along the face's "
+    "up axis, in face sizes (rises in a smile)",
+    "smile": "smile measure: lip_corner_raise + mouth_width",
+    "eye_open": "eye openness: lid gap over eye width, mean of both eyes",
+    "brow_raise": "height of the brows above the eye centres along the face's up axis, "
+    "in face sizes",
+    "face_motion": "face motion energy: mean speed of the face-mesh landmarks, face sizes/s",
+    "body_motion": "body motion energy: mean speed of the visible upper-body pose landmarks, "
+    "face sizes/s",
+    "wrist_speed": "speed of the faster visible wrist, face sizes/s",
+    "hand_to_partner": "distance from the nearer hand to the nearest point of the partner's "
+    "body or face, in face sizes",
+    "hand_approach": "rate at which hand_to_partner shrinks, face sizes/s (> 0 = approaching)",
+    "head_approach": "speed of this person's head toward the partner's head, face sizes/s "
+    "(> 0 = moving closer)",
+    "trunk_lean": "trunk lean toward the partner in degrees, shoulders over hips in the image "
+    "(> 0 = toward the partner); NaN without visible hips",
+}
+
+DYAD_FEATURES: dict[str, str] = {
+    "distance": "distance between the two heads, in face sizes (mean of both people's)",
+    "mutual_gaze": "likelihood (0..1) that each looks at the other: product of both "
+    "people's gaze-on-partner probabilities",
+}
+
+
+# Every column of a FeatureSeries (``t_s`` is kept apart), in order, with its meaning.
+FEATURE_DOCS: dict[str, str] = {
+    **{f"{role}.{name}": doc for role in ROLES for name, doc in PERSON_FEATURES.items()},
+    **{f"dyad.{name}": doc for name, doc in DYAD_FEATURES.items()},
+}
+FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_DOCS)
