@@ -60,33 +60,47 @@ class Thresholds:
         return asdict(self)
 
 
+def hysteresis(prob: np.ndarray, onset: float, offset: float) -> list[tuple[int, int]]:
+    """Active runs ``(first, last)`` (frames, both inclusive): a run starts at a frame above
+    ``onset`` and lasts while the probability stays at or above ``offset``. NaN counts as 0."""
+    p = np.nan_to_num(np.asarray(prob, dtype=np.float64), nan=0.0)
+    high = np.concatenate([[False], p >= offset, [False]])
+    edges = np.flatnonzero(np.diff(high.astype(np.int8)))
+    runs = []
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        above = np.flatnonzero(p[start:stop] > onset)
+        if len(above):
+            runs.append((int(start + above[0]), int(stop - 1)))
+    return runs
+
+
+def clean(
+    runs: Sequence[tuple[int, int]], t_s: np.ndarray, fps: float, th: Thresholds
+) -> list[tuple[int, int]]:
+    """Fill gaps shorter than ``merge_gap_s``, then drop runs shorter than ``min_duration_s``."""
+    step = 1.0 / fps
+    merged: list[tuple[int, int]] = []
+    for first, last in runs:
+        if merged and t_s[first] - (t_s[merged[-1][1]] + step) < th.merge_gap_s - 1e-9:
+            merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    return [
+        (first, last)
+        for first, last in merged
+        if t_s[last] + step - t_s[first] >= th.min_duration_s - 1e-9
+    ]
+
+
 def binarize(
     prob: np.ndarray, t_s: np.ndarray, fps: float, th: Thresholds
 ) -> list[tuple[float, float, float]]:
     """One type's probability trace -> ``(onset_s, offset_s, mean probability)`` per event."""
-    runs: list[list[int]] = []  # [first, last] frame of each active run, both inclusive
-    active = False
-    for i, p in enumerate(np.nan_to_num(prob, nan=0.0)):
-        if not active and p > th.onset:
-            runs.append([i, i])
-            active = True
-        elif active and p < th.offset:
-            active = False
-        elif active:
-            runs[-1][1] = i
     step = 1.0 / fps
-    merged: list[list[int]] = []
-    for run in runs:
-        if merged and (t_s[run[0]] - (t_s[merged[-1][1]] + step)) < th.merge_gap_s - 1e-9:
-            merged[-1][1] = run[1]
-        else:
-            merged.append(run)
-    events = []
-    for first, last in merged:
-        onset, offset = float(t_s[first]), float(t_s[last] + step)
-        if offset - onset >= th.min_duration_s - 1e-9:
-            events.append((onset, offset, float(np.nanmean(prob[first : last + 1]))))
-    return events
+    return [
+        (float(t_s[first]), float(t_s[last] + step), float(np.nanmean(prob[first : last + 1])))
+        for first, last in clean(hysteresis(prob, th.onset, th.offset), t_s, fps, th)
+    ]
 
 
 def to_candidates(

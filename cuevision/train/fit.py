@@ -1,0 +1,150 @@
+"""Fit the TCN: masked multi-label BCE on random windows, seeded so one seed gives one model.
+
+Weak labels abstain (NaN) where no labelling function is confident: those frames add nothing to
+the loss. Rare types get a positive-class weight (capped) so the network does not learn "never".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from cuevision.detect.inputs import Normaliser
+from cuevision.detect.model import Architecture, CueTCN
+from cuevision.train.data import Session
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    epochs: int = 12
+    steps_per_epoch: int = 60
+    batch: int = 16
+    window_s: float = 20.0
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    weak_weight: float = 0.5  # loss weight of weakly labelled frames relative to simulated ones
+    max_pos_weight: float = 8.0
+    threads: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A session as arrays the network reads: inputs (C, T), targets and loss weights (K, T)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+
+
+def encode(session: Session, normaliser: Normaliser, weak_weight: float) -> Encoded:
+    x = normaliser.encode(normaliser.select(session.series))
+    labelled = np.isfinite(session.targets)
+    y = np.where(labelled, session.targets, 0.0).T.astype(np.float32)
+    scale = 1.0 if session.source == "simulated" else weak_weight
+    return Encoded(x, y, (labelled * scale).T.astype(np.float32))
+
+
+def _batch(
+    data: Sequence[Encoded], rng: np.random.Generator, size: int, window: int
+) -> tuple[torch.Tensor, ...]:
+    xs, ys, ws = [], [], []
+    for i in rng.integers(0, len(data), size):
+        d = data[int(i)]
+        length = d.x.shape[1]
+        start = int(rng.integers(0, max(length - window, 0) + 1))
+        stop = start + window
+        pad = max(stop - length, 0)
+
+        def crop(a: np.ndarray, stop: int = stop, start: int = start, pad: int = pad) -> np.ndarray:
+            return np.pad(a[:, start:stop], ((0, 0), (0, pad)))
+
+        xs.append(crop(d.x))
+        ys.append(crop(d.y))
+        ws.append(crop(d.w))  # padded frames weigh 0
+    return tuple(torch.from_numpy(np.stack(a)) for a in (xs, ys, ws))
+
+
+def fit(
+    train: Sequence[Session],
+    val: Sequence[Session],
+    *,
+    normaliser: Normaliser,
+    arch: Architecture,
+    settings: FitSettings,
+    seed: int,
+    log: Callable[[dict[str, float]], None] = lambda row: None,
+) -> CueTCN:
+    """Train from ``seed``; return the network of the epoch with the lowest validation loss."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(settings.threads)
+    torch.use_deterministic_algorithms(True)
+    rng = np.random.default_rng(seed)
+    fps = train[0].series.fps
+    window = int(round(settings.window_s * fps))
+    data = [encode(s, normaliser, settings.weak_weight) for s in train]
+    held = [encode(s, normaliser, settings.weak_weight) for s in val]
+    positives = sum((d.y * (d.w > 0)).sum(axis=1) for d in data)
+    labelled = sum((d.w > 0).sum(axis=1) for d in data)
+    ratio = (labelled - positives) / np.maximum(positives, 1.0)
+    pos_weight = torch.tensor(np.clip(ratio, 1.0, settings.max_pos_weight), dtype=torch.float32)
+    network = CueTCN(arch)
+    optimiser = torch.optim.AdamW(
+        network.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
+    )
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, settings.lr, total_steps=settings.epochs * settings.steps_per_epoch
+    )
+    best: tuple[float, dict[str, torch.Tensor]] = (np.inf, {})
+    for epoch in range(settings.epochs):
+        network.train()
+        total = 0.0
+        for _ in range(settings.steps_per_epoch):
+            x, y, w = _batch(data, rng, settings.batch, window)
+            loss = _loss(network(x), y, w, pos_weight)
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+            optimiser.step()
+            schedule.step()
+            total += float(loss)
+        val_loss = evaluate_loss(network, held, pos_weight) if held else total
+        log(
+            {
+                "epoch": epoch + 1,
+                "train_loss": total / settings.steps_per_epoch,
+                "val_loss": val_loss,
+            }
+        )
+        if val_loss < best[0]:
+            best = (val_loss, {k: v.detach().clone() for k, v in network.state_dict().items()})
+    network.load_state_dict(best[1])
+    network.eval()
+    return network
+
+
+def _loss(
+    logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor, pos_weight: torch.Tensor
+) -> torch.Tensor:
+    per_frame = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, y, pos_weight=pos_weight[None, :, None], reduction="none"
+    )
+    return (per_frame * w).sum() / w.sum().clamp(min=1.0)
+
+
+def evaluate_loss(network: CueTCN, data: Sequence[Encoded], pos_weight: torch.Tensor) -> float:
+    network.eval()
+    with torch.no_grad():
+        total = weight = 0.0
+        for d in data:
+            logits = network(torch.from_numpy(d.x)[None])
+            y, w = torch.from_numpy(d.y)[None], torch.from_numpy(d.w)[None]
+            total += float(_loss(logits, y, w, pos_weight)) * float(w.sum())
+            weight += float(w.sum())
+    return total / max(weight, 1.0)
