@@ -1,0 +1,200 @@
+"""MediaPipe, the only module of cuevision that imports it: faces by detection + mesh, poses.
+
+Choices, measured on this machine (640x480 Lookit clips, one core each):
+
+- **Faces: full-range face detection, then a 478-point face mesh on a crop around each face.**
+  Full-frame FaceMesh misses faces narrower than ~100 px and often misses the parent in home
+  clips; the full-range detector (``model_selection=1``, ~4 ms a frame) found two faces in 98% of
+  the frames of ``6c6MZQ...ThatsNotAHat``, and the mesh on each crop (~4 ms a face) then succeeds.
+  Each tracked person keeps their own FaceMesh in tracking mode, so from frame to frame the mesh
+  follows its own landmarks inside the crop and rarely re-runs its internal detector.
+- **Poses: Tasks ``PoseLandmarker(num_poses=2)``** (~35 ms a frame), because the legacy ``Pose``
+  finds one person only. Its model bundle is built here, offline, from the wheel's own
+  ``pose_detection.tflite`` and ``pose_landmark_full.tflite`` (the latter given the input
+  normalisation metadata it lacks, [0, 255] -> [0, 1]), into a cache folder; nothing is ever
+  downloaded. Only the full model (complexity 1) ships in the wheel. Poses whose head-and-shoulder
+  landmarks are not visible enough are dropped: the legacy Pose reported people on a cartoon.
+- **Timestamps.** MediaPipe's VIDEO mode needs strictly increasing integer milliseconds; real
+  clips have frames < 1 ms apart, so the backend is fed its own strictly increasing clock while
+  outputs keep the true PTS.
+- **GIL.** MediaPipe's Python calls hold the GIL (two threads ran no faster than one), so the
+  extraction runs pose in a second *process* (see ``extract``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import mediapipe as mp
+import numpy as np
+from mediapipe.tasks import python as mp_tasks
+from mediapipe.tasks.python import vision
+from mediapipe.tasks.python.metadata.metadata_writers import (
+    metadata_writer,
+    model_asset_bundle_utils,
+)
+
+N_FACE = 478
+N_POSE = 33
+HEAD_AND_SHOULDERS = slice(0, 13)  # pose landmarks 0..12: face points and both shoulders
+_MODULES = Path(mp.__file__).parent / "modules"
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A detected face in normalised coordinates of the full frame."""
+
+    cx: float
+    cy: float
+    w: float
+    h: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Pose:
+    """One person's pose: (33, 4) x y z visibility, normalised; ``score``: head+shoulders seen."""
+
+    points: np.ndarray
+    score: float
+
+
+def pose_bundle(cache_dir: Path) -> Path:
+    """The PoseLandmarker ``.task`` bundle built from the wheel's tflite files (cached by hash)."""
+    detector = (_MODULES / "pose_detection" / "pose_detection.tflite").read_bytes()
+    landmarks = (_MODULES / "pose_landmark" / "pose_landmark_full.tflite").read_bytes()
+    digest = hashlib.sha256(detector + landmarks).hexdigest()[:12]
+    path = Path(cache_dir).expanduser() / f"pose_landmarker_full_{digest}.task"
+    if path.is_file():
+        return path
+    writer = metadata_writer.MetadataWriter.create(bytearray(landmarks))
+    writer.add_general_info("pose_landmarks_detector", "pose_landmark_full from mediapipe 0.10.21")
+    writer.add_image_input(norm_mean=[0.0], norm_std=[255.0])
+    for _ in range(5):  # landmarks, presence, segmentation, heatmap, world landmarks
+        writer.add_feature_output()
+    with_metadata, _ = writer.populate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.partial")
+    model_asset_bundle_utils.create_model_asset_bundle(
+        {"pose_detector.tflite": detector, "pose_landmarks_detector.tflite": bytes(with_metadata)},
+        str(partial),
+    )
+    partial.replace(path)  # atomic: concurrent runs never see half a bundle
+    return path
+
+
+class StrictClock:
+    """Integer milliseconds that strictly increase, as MediaPipe's VIDEO mode demands."""
+
+    def __init__(self) -> None:
+        self._last = -1
+
+    def __call__(self, t_s: float) -> int:
+        self._last = max(int(round(t_s * 1000.0)), self._last + 1)
+        return self._last
+
+
+class FaceBackend:
+    """Full-range face detection on the frame, then a tracking face mesh per person on a crop."""
+
+    def __init__(self, *, slots: int, min_confidence: float, crop_scale: float) -> None:
+        self._detector = mp.solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=min_confidence
+        )
+        self._meshes = [
+            mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=False,
+                max_num_faces=1,
+                refine_landmarks=True,
+                min_detection_confidence=0.3,
+                min_tracking_confidence=0.5,
+            )
+            for _ in range(slots)
+        ]
+        self._crop_scale = crop_scale
+
+    def detect(self, image: np.ndarray) -> list[FaceBox]:
+        """Faces in the frame, most confident first."""
+        result = self._detector.process(image)
+        boxes = []
+        for detection in result.detections or []:
+            box = detection.location_data.relative_bounding_box
+            boxes.append(
+                FaceBox(
+                    cx=box.xmin + box.width / 2,
+                    cy=box.ymin + box.height / 2,
+                    w=box.width,
+                    h=box.height,
+                    score=float(detection.score[0]),
+                )
+            )
+        return sorted(boxes, key=lambda b: -b.score)
+
+    def mesh(self, image: np.ndarray, slot: int, box: FaceBox) -> np.ndarray | None:
+        """(478, 3) landmarks of the face in ``box``, normalised to the full frame, or None.
+
+        z is rescaled from the crop's width to the frame's width, so it stays on the scale of x.
+        """
+        height, width = image.shape[:2]
+        side = max(box.w * width, box.h * height) * self._crop_scale
+        x0 = int(max(0.0, box.cx * width - side / 2))
+        y0 = int(max(0.0, box.cy * height - side / 2))
+        x1 = int(min(float(width), box.cx * width + side / 2))
+        y1 = int(min(float(height), box.cy * height + side / 2))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return None
+        crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+        result = self._meshes[slot].process(crop)
+        if not result.multi_face_landmarks:
+            return None
+        points = np.array(
+            [(p.x, p.y, p.z) for p in result.multi_face_landmarks[0].landmark], dtype=np.float32
+        )
+        crop_w, crop_h = x1 - x0, y1 - y0
+        points[:, 0] = (x0 + points[:, 0] * crop_w) / width
+        points[:, 1] = (y0 + points[:, 1] * crop_h) / height
+        points[:, 2] *= crop_w / width
+        return points
+
+    def close(self) -> None:
+        self._detector.close()
+        for mesh in self._meshes:
+            mesh.close()
+
+
+class PoseBackend:
+    """Tasks PoseLandmarker, up to ``num_poses`` people, in VIDEO (tracking) mode."""
+
+    def __init__(
+        self, *, cache_dir: Path, num_poses: int, min_confidence: float, min_visibility: float
+    ) -> None:
+        options = vision.PoseLandmarkerOptions(
+            base_options=mp_tasks.BaseOptions(model_asset_path=str(pose_bundle(cache_dir))),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=num_poses,
+            min_pose_detection_confidence=min_confidence,
+            min_pose_presence_confidence=min_confidence,
+            min_tracking_confidence=min_confidence,
+        )
+        self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._clock = StrictClock()
+        self._min_visibility = min_visibility
+
+    def detect(self, image: np.ndarray, t_s: float) -> list[Pose]:
+        """Poses whose head and shoulders are visible enough (mean visibility >= threshold)."""
+        frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
+        result = self._landmarker.detect_for_video(frame, self._clock(t_s))
+        poses = []
+        for landmarks in result.pose_landmarks:
+            points = np.array(
+                [(p.x, p.y, p.z, p.visibility or 0.0) for p in landmarks], dtype=np.float32
+            )
+            score = float(points[HEAD_AND_SHOULDERS, 3].mean())
+            if score >= self._min_visibility:
+                poses.append(Pose(points, score))
+        return poses
+
+    def close(self) -> None:
+        self._landmarker.close()

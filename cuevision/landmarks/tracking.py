@@ -1,0 +1,104 @@
+"""Two person tracks kept stable across frames, short gaps and exits from the frame.
+
+Each track remembers where its face last was (centre and size, in pixels) and where its pose's
+head last was. Detections go to tracks by an optimal assignment (Hungarian) on a cost that grows
+with the distance from the last position, in units of face size, and with the change of face
+size (a child's face stays smaller than the caregiver's). A track seen recently only accepts a
+detection close to it (a gate), so a third face, a picture or a hand, cannot steal it; a track
+unseen for longer than ``max_gap_s`` has left the frame and takes back the next face that no
+recent track claims, preferring one near where it left.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+NEVER = 1e6  # cost of a forbidden pairing
+NEW_TRACK_COST = 5.0  # a face starting a never-seen track: worse than any plausible match
+STALE_CAP = 4.0  # a track away for longer than max_gap_s: any face may re-enter it
+FACE_GATE = 6.0  # a recent track refuses faces farther than this (cost units)
+POSE_GATE = 3.0  # a pose's head farther than this many face sizes from a face is not its body
+
+
+@dataclass(frozen=True)
+class Box:
+    """A face in pixels: centre, size (geometric mean of width and height)."""
+
+    x: float
+    y: float
+    size: float
+
+
+@dataclass
+class _Track:
+    face: Box | None = None
+    face_t: float = -math.inf
+    head: tuple[float, float] | None = None
+    head_t: float = -math.inf
+
+
+class Tracker:
+    """Stable slot numbers (0, 1, ...) for faces and poses of up to ``slots`` people."""
+
+    def __init__(self, *, slots: int, max_gap_s: float, default_size_px: float) -> None:
+        self._tracks = [_Track() for _ in range(slots)]
+        self._max_gap_s = max_gap_s
+        self._default_size = default_size_px  # face size assumed for a body never seen with one
+
+    def _face_cost(self, track: _Track, box: Box, t_s: float) -> float:
+        if track.face is None:
+            return NEW_TRACK_COST
+        last = track.face
+        cost = math.hypot(box.x - last.x, box.y - last.y) / max(last.size, box.size)
+        cost += 2.0 * abs(math.log(box.size / last.size))
+        if t_s - track.face_t > self._max_gap_s:
+            return min(cost, STALE_CAP)
+        return cost if cost <= FACE_GATE else NEVER
+
+    def assign_faces(self, boxes: Sequence[Box], t_s: float) -> dict[int, int]:
+        """Map slot -> index into ``boxes`` for this frame, and remember the matched faces."""
+        pairs = _assign(
+            [[self._face_cost(track, box, t_s) for track in self._tracks] for box in boxes]
+        )
+        for box_index, slot in pairs:
+            self._tracks[slot].face = boxes[box_index]
+            self._tracks[slot].face_t = t_s
+        return {slot: box_index for box_index, slot in pairs}
+
+    def _pose_cost(self, track: _Track, head: tuple[float, float], t_s: float) -> float:
+        size = track.face.size if track.face is not None else self._default_size
+        if track.face is not None and t_s - track.face_t <= self._max_gap_s:
+            anchor: tuple[float, float] | None = (track.face.x, track.face.y)
+            recent = True
+        else:  # no face lately (turned away, covered, gone): follow the body from its last head
+            anchor = track.head
+            recent = t_s - track.head_t <= self._max_gap_s
+        if anchor is None:
+            return NEW_TRACK_COST
+        cost = math.hypot(head[0] - anchor[0], head[1] - anchor[1]) / size
+        if not recent:
+            return min(cost, STALE_CAP)
+        return cost if cost <= POSE_GATE else NEVER
+
+    def assign_poses(self, heads: Sequence[tuple[float, float]], t_s: float) -> dict[int, int]:
+        """Map slot -> index into ``heads`` (pose head centres in pixels); call after faces."""
+        cost = [[self._pose_cost(track, head, t_s) for track in self._tracks] for head in heads]
+        pairs = _assign(cost)
+        for head_index, slot in pairs:
+            self._tracks[slot].head = heads[head_index]
+            self._tracks[slot].head_t = t_s
+        return {slot: head_index for head_index, slot in pairs}
+
+
+def _assign(cost: list[list[float]]) -> list[tuple[int, int]]:
+    """Optimal (row, column) pairs of a cost matrix, forbidden pairings left out."""
+    if not cost:
+        return []
+    matrix = np.asarray(cost, dtype=np.float64)
+    rows, cols = linear_sum_assignment(matrix)
+    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if matrix[r, c] < NEVER]
