@@ -1,0 +1,67 @@
+"""Session outputs: ``metrics.json``, the CSV tables and the self-contained ``report.html``."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cuevision.metrics.session import Basis, session_metrics
+from cuevision.metrics.signals import read_signals
+from cuevision.scheme import Scheme
+from cuevision.types import Event
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_session_outputs(
+    outdir: Path,
+    events: Sequence[Event],
+    *,
+    scheme: Scheme,
+    duration_s: float,
+    basis: Basis,
+    signals: Path | None = None,
+    provenance: dict[str, Any] | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Compute every metric of one session and write metrics.json, the CSVs and report.html.
+
+    Returns the metrics dict that ``metrics.json`` holds.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cuevision.report.html import render_report
+    from cuevision.report.tables import write_tables
+
+    outdir = Path(outdir)
+    table = read_signals(signals) if signals is not None else None
+    metrics = session_metrics(
+        events,
+        scheme=scheme,
+        duration_s=duration_s,
+        basis=basis,
+        signals=table,
+        provenance={**(provenance or {}), **({"signals": str(signals)} if signals else {})},
+    )
+    data = _plain(metrics.to_dict())
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "metrics.json").write_text(json.dumps(data, indent=2) + "\n")
+    write_tables(outdir, metrics)
+    report = render_report(metrics, scheme, title or f"Session {outdir.name}")
+    (outdir / "report.html").write_text(report, encoding="utf-8")
+    return data
