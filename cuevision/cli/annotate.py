@@ -1,7 +1,236 @@
-"""CLI commands of this domain (filled by the owner of the domain)."""
+"""CLI: run Label Studio, push sessions to it, pull annotations back, and serve the API.
+
+Every setting is an option with an environment variable, so scripts, docker and tests set them
+the same way. Label Studio's SDK, uvicorn and FastAPI are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from cuevision.annotate.server import LabelStudioSettings
+from cuevision.annotate.sync import SyncSettings
+
+VenvOpt = Annotated[
+    Path,
+    typer.Option(
+        "--venv",
+        envvar="CUEVISION_LABELSTUDIO_VENV",
+        help="Label Studio's own venv (made by `up` if missing).",
+    ),
+]
+LsDataOpt = Annotated[
+    Path,
+    typer.Option(
+        "--labelstudio-data",
+        envvar="CUEVISION_LABELSTUDIO_DATA",
+        help="Label Studio's data folder (database, admin credentials).",
+    ),
+]
+LsPortOpt = Annotated[
+    int,
+    typer.Option(
+        "--labelstudio-port",
+        envvar="CUEVISION_LABELSTUDIO_PORT",
+        help="Label Studio's port on 127.0.0.1.",
+    ),
+]
+DataOpt = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        envvar="CUEVISION_DATA_DIR",
+        help="cuevision's data folder (API secret, session registry).",
+    ),
+]
+ApiUrlOpt = Annotated[
+    str,
+    typer.Option(
+        "--api-url",
+        envvar="CUEVISION_API_URL",
+        help="Our API as Label Studio and the browser reach it.",
+    ),
+]
+DEFAULTS = LabelStudioSettings()
+
+
+def _ls(venv: Path, data: Path, port: int) -> LabelStudioSettings:
+    return LabelStudioSettings(venv=venv, data_dir=data, port=port)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this domain's commands to the root app."""
+    """Add ``labelstudio up|down|status``, ``annotate push|pull`` and ``serve``."""
+    studio = typer.Typer(
+        help="Run a local Label Studio (own venv, our data folder, offline).", no_args_is_help=True
+    )
+    annotate = typer.Typer(
+        help="Send candidates to Label Studio and bring confirmed events back.",
+        no_args_is_help=True,
+    )
+    app.add_typer(studio, name="labelstudio")
+    app.add_typer(annotate, name="annotate")
+
+    @studio.command("up")
+    def up(
+        venv: VenvOpt = DEFAULTS.venv,
+        data: Annotated[
+            Path,
+            typer.Option(
+                "--data-dir",
+                envvar="CUEVISION_LABELSTUDIO_DATA",
+                help="Label Studio's data folder.",
+            ),
+        ] = DEFAULTS.data_dir,
+        port: Annotated[
+            int, typer.Option("--port", envvar="CUEVISION_LABELSTUDIO_PORT")
+        ] = DEFAULTS.port,
+    ) -> None:
+        """Install Label Studio if needed, start it on 127.0.0.1 and wait until it answers."""
+        from cuevision.annotate.server import up as start
+
+        state = start(_ls(venv, data, port))
+        typer.echo(
+            f"Label Studio is up at {state.url} (pid {state.pid}); "
+            f"log in as {state.username}, password and token in "
+            f"{data / 'cuevision-credentials.json'}"
+        )
+
+    @studio.command("down")
+    def down(
+        venv: VenvOpt = DEFAULTS.venv,
+        data: Annotated[
+            Path, typer.Option("--data-dir", envvar="CUEVISION_LABELSTUDIO_DATA")
+        ] = DEFAULTS.data_dir,
+        port: Annotated[
+            int, typer.Option("--port", envvar="CUEVISION_LABELSTUDIO_PORT")
+        ] = DEFAULTS.port,
+    ) -> None:
+        """Stop the Label Studio that `up` started (only that process group)."""
+        from cuevision.annotate.server import down as stop
+
+        typer.echo(
+            "Label Studio stopped"
+            if stop(_ls(venv, data, port))
+            else "Label Studio was not running"
+        )
+
+    @studio.command("status")
+    def status(
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print url, username, token, running.")
+        ] = False,
+        venv: VenvOpt = DEFAULTS.venv,
+        data: Annotated[
+            Path, typer.Option("--data-dir", envvar="CUEVISION_LABELSTUDIO_DATA")
+        ] = DEFAULTS.data_dir,
+        port: Annotated[
+            int, typer.Option("--port", envvar="CUEVISION_LABELSTUDIO_PORT")
+        ] = DEFAULTS.port,
+    ) -> None:
+        """Where Label Studio is, how to log in, whether it runs (a local admin command)."""
+        from cuevision.annotate.server import status as probe
+
+        state = probe(_ls(venv, data, port))
+        if as_json:
+            typer.echo(json.dumps(state.to_dict()))
+            return
+        word = "running" if state.running else "not running"
+        typer.echo(
+            f"Label Studio at {state.url} is {word}; user {state.username}, API token {state.token}"
+        )
+        if not state.running:
+            raise typer.Exit(1)
+
+    def _sync(
+        data_dir: Path, api_url: str, ls_data: Path, venv: Path, ls_port: int
+    ) -> SyncSettings:
+        return SyncSettings(
+            data_dir=data_dir, api_url=api_url, labelstudio=_ls(venv, ls_data, ls_port)
+        )
+
+    @annotate.command("push")
+    def push_cmd(
+        outdir: Annotated[Path, typer.Argument(help="OUTDIR of `cuevision process`.")],
+        scheme: Annotated[
+            Path | None, typer.Option(help="Coding scheme YAML (default: shipped).")
+        ] = None,
+        data_dir: DataOpt = Path(".cuevision"),
+        api_url: ApiUrlOpt = "http://127.0.0.1:8000",
+        ls_data: LsDataOpt = DEFAULTS.data_dir,
+        venv: VenvOpt = DEFAULTS.venv,
+        ls_port: LsPortOpt = DEFAULTS.port,
+    ) -> None:
+        """Import a session as a Label Studio task with its candidates as the prediction."""
+        from cuevision.annotate.sync import push
+        from cuevision.scheme import load_scheme
+
+        done = push(
+            outdir, load_scheme(scheme), _sync(data_dir, api_url, ls_data, venv, ls_port), scheme
+        )
+        what = "created" if done.new_task else "updated"
+        typer.echo(
+            f"session {done.session_id}: task {done.task_id} {what}, "
+            f"{done.candidates} candidates; open {done.task_url}"
+        )
+
+    @annotate.command("pull")
+    def pull_cmd(
+        outdir: Annotated[Path, typer.Argument(help="A pushed OUTDIR.")],
+        data_dir: DataOpt = Path(".cuevision"),
+        api_url: ApiUrlOpt = "http://127.0.0.1:8000",
+        ls_data: LsDataOpt = DEFAULTS.data_dir,
+        venv: VenvOpt = DEFAULTS.venv,
+        ls_port: LsPortOpt = DEFAULTS.port,
+    ) -> None:
+        """Write confirmed.csv and rejected.csv from the session's current annotation."""
+        from cuevision.annotate.sync import pull
+
+        done = pull(outdir, _sync(data_dir, api_url, ls_data, venv, ls_port))
+        if not done.annotated:
+            typer.echo(f"session {done.session_id}: not annotated yet")
+            return
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(done.counts.items())) or "no events"
+        change = "updated" if done.changed else "unchanged"
+        typer.echo(
+            f"session {done.session_id} ({done.annotator}): {counts}; confirmed.csv {change}"
+        )
+
+    @app.command("serve")
+    def serve(
+        host: Annotated[
+            str, typer.Option(help="Bind address; keep 127.0.0.1 outside docker.")
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
+        public_url: Annotated[
+            str | None,
+            typer.Option(envvar="CUEVISION_API_URL", help="How Label Studio reaches us."),
+        ] = None,
+        data_dir: DataOpt = Path(".cuevision"),
+        ls_data: LsDataOpt = DEFAULTS.data_dir,
+        venv: VenvOpt = DEFAULTS.venv,
+        ls_port: LsPortOpt = DEFAULTS.port,
+    ) -> None:
+        """Run the API: proxy videos, the Label Studio webhook, push/pull and the ML backend."""
+        import uvicorn
+
+        from cuevision.annotate import links
+        from cuevision.api import ApiSettings, create_app
+
+        settings = ApiSettings(
+            data_dir=data_dir,
+            host=host,
+            port=port,
+            public_url=public_url,
+            labelstudio=_ls(venv, ls_data, ls_port),
+        )
+        admin = links.derived_key(links.load_secret(data_dir), "admin")
+        typer.echo(
+            f"cuevision API on {settings.url}; admin calls need the header "
+            f"{links.ADMIN_HEADER}: {admin}",
+            err=True,
+        )
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

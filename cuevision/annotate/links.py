@@ -1,0 +1,96 @@
+"""Our side of the loop's shared state: the API secret, signed video links, the session registry.
+
+Label Studio plays each session's proxy from our API through an opaque link that expires: the
+token names the session and the expiry and is signed with HMAC-SHA256 under a secret generated
+once (mode 0600) in the cuevision data folder. The registry maps a session id to its OUTDIR, so the
+API can serve its proxy and write its confirmed events when a webhook arrives.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from pathlib import Path
+
+from cuevision.errors import CuevisionError
+
+SECRET_FILE = "secret"
+SESSIONS_DIR = "sessions"
+WEBHOOK_HEADER = "X-Cuevision-Webhook-Secret"
+ADMIN_HEADER = "X-Cuevision-Admin-Token"
+
+
+class LinkError(CuevisionError):
+    """A video token that is malformed, forged or expired."""
+
+
+def load_secret(data_dir: Path) -> bytes:
+    """The data folder's secret, generated on first use and readable by its owner only."""
+    path = data_dir / SECRET_FILE
+    if not path.is_file():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_hex(32).encode())
+    return path.read_bytes()
+
+
+def derived_key(secret: bytes, purpose: str) -> str:
+    """A separate key per purpose (webhook header, admin calls), so one leak is not all."""
+    return hmac.new(secret, purpose.encode(), hashlib.sha256).hexdigest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def sign(secret: bytes, session_id: str, expires_at: float) -> str:
+    """An opaque token that lets its holder fetch this session's proxy until ``expires_at``."""
+    body = _b64(json.dumps({"s": session_id, "e": int(expires_at)}).encode())
+    mac = hmac.new(secret, f"video:{body}".encode(), hashlib.sha256).digest()
+    return f"{body}.{_b64(mac)}"
+
+
+def verify(secret: bytes, token: str, now: float) -> str:
+    """The session id of a valid, unexpired token; :class:`LinkError` otherwise."""
+    body, _, mac = token.partition(".")
+    expected = _b64(hmac.new(secret, f"video:{body}".encode(), hashlib.sha256).digest())
+    if not body or not hmac.compare_digest(mac, expected):
+        raise LinkError("the video link is not valid; open the task again or push the session")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    if now > float(claims["e"]):
+        raise LinkError("the video link has expired; push the session again for a fresh link")
+    return str(claims["s"])
+
+
+def register(data_dir: Path, session_id: str, outdir: Path) -> None:
+    """Remember where a session's files are (called by every push)."""
+    folder = data_dir / SESSIONS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{session_id}.json"
+    path.write_text(json.dumps({"outdir": str(outdir.resolve())}) + "\n")
+
+
+def lookup(data_dir: Path, session_id: str) -> Path | None:
+    """The OUTDIR of a registered session, or None for an unknown (or malformed) id."""
+    if not session_id.isalnum():
+        return None
+    path = data_dir / SESSIONS_DIR / f"{session_id}.json"
+    if not path.is_file():
+        return None
+    return Path(json.loads(path.read_text())["outdir"])
+
+
+def registered(data_dir: Path) -> dict[str, Path]:
+    """Every registered session: id -> OUTDIR."""
+    folder = data_dir / SESSIONS_DIR
+    return {
+        p.stem: Path(json.loads(p.read_text())["outdir"]) for p in sorted(folder.glob("*.json"))
+    }

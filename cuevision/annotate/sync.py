@@ -1,0 +1,300 @@
+"""Push a processed session to Label Studio and pull its annotation back as confirmed events.
+
+Push: OUTDIR (video.json, candidates.csv) -> proxy.mp4 -> a project per scheme, one task per
+session (found again by ``data.session``) and one prediction, replaced when the candidates change.
+Pull: the task's latest annotation + its parent prediction -> ``confirmed.csv`` (accepted, edited,
+added) and ``rejected.csv``; then metrics and report are recomputed on the confirmed basis. A pull
+that finds nothing new writes nothing, so pulling twice (or a webhook plus a pull) changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cuevision.annotate import links
+from cuevision.annotate.client import Studio
+from cuevision.annotate.clock import ProxyClock
+from cuevision.annotate.config import labeling_config, project_title
+from cuevision.annotate.server import LabelStudioSettings, connection
+from cuevision.annotate.tasks import model_version_of, prediction, reconcile, task_data
+from cuevision.errors import CuevisionError
+from cuevision.events import read_events, write_events
+from cuevision.scheme import Scheme, load_scheme
+from cuevision.types import Event, VideoInfo
+
+SESSION_FILE = "labelstudio.json"
+PROXY, PROXY_INFO = "proxy.mp4", "proxy.json"
+CONFIRMED, REJECTED = "confirmed.csv", "rejected.csv"
+WEBHOOK_PATH = "/labelstudio/webhook"
+
+
+class SessionError(CuevisionError):
+    """An OUTDIR that cannot be pushed or pulled; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """Where our API is (as Label Studio reaches it), our data folder, and Label Studio."""
+
+    data_dir: Path = Path(".cuevision")
+    api_url: str = "http://127.0.0.1:8000"
+    labelstudio: LabelStudioSettings = field(default_factory=LabelStudioSettings)
+    link_ttl_s: float = 7 * 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class PushResult:
+    session_id: str
+    project_id: int
+    task_id: int
+    prediction_id: int
+    candidates: int
+    new_task: bool
+    new_prediction: bool
+    task_url: str
+
+
+@dataclass(frozen=True)
+class PullResult:
+    session_id: str
+    annotated: bool
+    changed: bool
+    counts: dict[str, int]
+    annotator: str | None
+
+
+def _session(outdir: Path) -> dict[str, Any]:
+    path = outdir / SESSION_FILE
+    if not path.is_file():
+        raise SessionError(
+            f"{outdir} was never pushed to Label Studio (no {SESSION_FILE}); "
+            f"run `cuevision annotate push {outdir}` first"
+        )
+    return dict(json.loads(path.read_text()))
+
+
+def session_id_of(outdir: Path) -> str:
+    return str(_session(outdir)["session_id"])
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    if path.is_file() and path.read_text() == text:
+        return False
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return True
+
+
+def _candidates(outdir: Path, scheme: Scheme) -> tuple[VideoInfo, list[Event]]:
+    if not outdir.is_dir():
+        raise SessionError(f"{outdir}: no such folder; give the OUTDIR of `cuevision process`")
+    for name in ("video.json", "candidates.csv"):
+        if not (outdir / name).is_file():
+            raise SessionError(
+                f"{outdir} has no {name}; run `cuevision process VIDEO -o {outdir}` first"
+            )
+    try:
+        source = VideoInfo.load(outdir / "video.json")
+    except (ValueError, TypeError) as error:
+        raise SessionError(f"{outdir / 'video.json'} is not a VideoInfo: {error}") from None
+    return source, read_events(outdir / "candidates.csv", scheme)
+
+
+def proxy_clock(outdir: Path, source: VideoInfo) -> ProxyClock:
+    """The proxy's frame grid, making ``proxy.mp4`` (CFR H.264) from the source on first use."""
+    info_path = outdir / PROXY_INFO
+    if not info_path.is_file():
+        from cuevision.video import make_cfr_proxy, probe
+
+        if (outdir / PROXY).is_file():
+            info = probe(outdir / PROXY)
+        else:
+            if not Path(source.path).is_file():
+                raise SessionError(
+                    f"the source video {source.path} named in {outdir / 'video.json'} is gone; "
+                    "the annotators' proxy is made from it"
+                )
+            tmp = outdir / f".{PROXY}.tmp.mp4"
+            make_cfr_proxy(Path(source.path), tmp)
+            os.replace(tmp, outdir / PROXY)
+            info = probe(outdir / PROXY)
+        info.save(info_path)
+    info = VideoInfo.load(info_path)
+    return ProxyClock(fps=info.nominal_fps, n_frames=info.n_frames)
+
+
+def video_url(settings: SyncSettings, session_id: str, now: float | None = None) -> str:
+    secret = links.load_secret(settings.data_dir)
+    expires = (time.time() if now is None else now) + settings.link_ttl_s
+    return f"{settings.api_url.rstrip('/')}/video/{links.sign(secret, session_id, expires)}"
+
+
+def push(
+    outdir: Path, scheme: Scheme, settings: SyncSettings, scheme_path: Path | None = None
+) -> PushResult:
+    """Create the project if missing, then create or refresh the session's task and prediction.
+
+    Checks everything (files, then Label Studio) before it writes anything.
+    """
+    outdir = Path(outdir).resolve()
+    source, candidates = _candidates(outdir, scheme)
+    studio = Studio(connection(settings.labelstudio))
+    studio.check()
+    clock = proxy_clock(outdir, source)
+    state = (
+        json.loads((outdir / SESSION_FILE).read_text()) if (outdir / SESSION_FILE).is_file() else {}
+    )
+    session_id = state.get("session_id") or secrets.token_hex(8)
+
+    project_id = studio.ensure_project(project_title(scheme), labeling_config(scheme))
+    secret = links.load_secret(settings.data_dir)
+    studio.ensure_webhook(
+        project_id,
+        settings.api_url.rstrip("/") + WEBHOOK_PATH,
+        {links.WEBHOOK_HEADER: links.derived_key(secret, "webhook")},
+    )
+    links.register(settings.data_dir, session_id, outdir)
+
+    data = task_data(session_id, video_url(settings, session_id), clock.fps, outdir.name)
+    task = studio.task(int(state["task_id"])) if state.get("task_id") else None
+    if task is None or (task.get("data") or {}).get("session") != session_id:
+        task = studio.find_task(project_id, session_id)
+    new_task = task is None
+    task_id = studio.create_task(project_id, data) if task is None else int(task["id"])
+    if task is not None:
+        studio.update_task(task_id, data)
+
+    wanted = prediction(candidates, clock, model_version_of(candidates))
+    existing = studio.predictions(task_id)
+    same = [
+        p
+        for p in existing
+        if p["model_version"] == wanted["model_version"] and p["result"] == wanted["result"]
+    ]
+    if len(existing) == 1 and same:
+        prediction_id, new_prediction = int(same[0]["id"]), False
+    else:
+        for old in existing:
+            studio.delete_prediction(int(old["id"]))
+        prediction_id, new_prediction = studio.create_prediction(task_id, wanted), True
+
+    state = {
+        "session_id": session_id,
+        "labelstudio_url": studio.conn.url,
+        "project_id": project_id,
+        "task_id": task_id,
+        "prediction_id": prediction_id,
+        "scheme": str(scheme_path.resolve()) if scheme_path else None,
+    }
+    _write_if_changed(outdir / SESSION_FILE, json.dumps(state, indent=2) + "\n")
+    return PushResult(
+        session_id=session_id,
+        project_id=project_id,
+        task_id=task_id,
+        prediction_id=prediction_id,
+        candidates=len(candidates),
+        new_task=new_task,
+        new_prediction=new_prediction,
+        task_url=f"{studio.conn.url}/projects/{project_id}/data?task={task_id}",
+    )
+
+
+def _latest(annotations: list[dict[str, Any]]) -> dict[str, Any] | None:
+    done = [a for a in annotations if not a.get("was_cancelled")]
+    return max(done, key=lambda a: (str(a.get("updated_at")), int(a["id"]))) if done else None
+
+
+def _annotator(annotation: dict[str, Any]) -> str | None:
+    who = annotation.get("completed_by")
+    if isinstance(who, dict):
+        return str(who.get("email") or who.get("id"))
+    return None if who is None else str(who)
+
+
+def pull(outdir: Path, settings: SyncSettings) -> PullResult:
+    """Fetch the session's current annotation and write what it confirms and rejects."""
+    outdir = Path(outdir).resolve()
+    state = _session(outdir)
+    scheme = load_scheme(state.get("scheme"))
+    source, _ = _candidates(outdir, scheme)
+    session_id = str(state["session_id"])
+    studio = Studio(connection(settings.labelstudio))
+    studio.check()
+    task = studio.task(int(state["task_id"]))
+    if task is None or (task.get("data") or {}).get("session") != session_id:
+        raise SessionError(
+            f"Label Studio at {studio.conn.url} has no task for session {session_id} of {outdir}; "
+            f"push it again with `cuevision annotate push {outdir}`"
+        )
+    annotation = _latest(task.get("annotations") or [])
+    if annotation is None:
+        changed = False
+        for name in (CONFIRMED, REJECTED):
+            if (outdir / name).is_file():
+                (outdir / name).unlink()
+                changed = True
+        return PullResult(session_id, annotated=False, changed=changed, counts={}, annotator=None)
+
+    predictions = {int(p["id"]): p for p in task.get("predictions") or []}
+    parent = predictions.get(int(annotation.get("parent_prediction") or -1))
+    if parent is None and predictions:  # the parent was replaced by a later push
+        parent = predictions[max(predictions)]
+    annotator = _annotator(annotation)
+    found = reconcile(
+        annotation.get("result") or [],
+        (parent or {}).get("result") or [],
+        clock=proxy_clock(outdir, source),
+        scheme=scheme,
+        annotator=annotator,
+        model_version=(parent or {}).get("model_version"),
+    )
+    changed = False
+    for name, events in ((CONFIRMED, found.confirmed), (REJECTED, found.rejected)):
+        tmp = outdir / f".{name}.render"
+        write_events(tmp, events)
+        text = tmp.read_text()
+        tmp.unlink()
+        changed |= _write_if_changed(outdir / name, text)
+    if changed:
+        _recompute_metrics(outdir, found.confirmed, scheme, source, annotation)
+    counts: dict[str, int] = {}
+    for event in (*found.confirmed, *found.rejected):
+        counts[str(event.status)] = counts.get(str(event.status), 0) + 1
+    return PullResult(
+        session_id, annotated=True, changed=changed, counts=counts, annotator=annotator
+    )
+
+
+def _recompute_metrics(
+    outdir: Path,
+    confirmed: list[Event],
+    scheme: Scheme,
+    source: VideoInfo,
+    annotation: dict[str, Any],
+) -> None:
+    from cuevision.report import write_session_outputs
+
+    features = outdir / "features.parquet"
+    write_session_outputs(
+        outdir,
+        confirmed,
+        scheme=scheme,
+        duration_s=source.duration_s,
+        basis="confirmed",
+        signals=features if features.is_file() else None,
+        provenance={
+            "labelstudio_annotation": annotation.get("id"),
+            "annotation_updated_at": annotation.get("updated_at"),
+        },
+    )
+
+
+def pull_result_dict(result: PullResult | PushResult) -> dict[str, Any]:
+    return asdict(result)

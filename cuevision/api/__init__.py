@@ -1,0 +1,53 @@
+"""The FastAPI service: ``create_app(settings)`` builds it; nothing is created at import time.
+
+Routes: the annotators' proxy video (signed links), the Label Studio webhook receiver, push and
+pull of sessions, and Label Studio's ML-backend protocol under ``/ml``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from cuevision import __version__
+from cuevision.annotate.server import LabelStudioError
+from cuevision.api.routes import labelstudio, ml, video
+from cuevision.api.settings import ApiSettings
+from cuevision.errors import CuevisionError
+
+__all__ = ["ApiSettings", "create_app"]
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    """A new app bound to ``settings`` (available to routes as ``request.app.state.settings``)."""
+    app = FastAPI(title="cuevision", version=__version__)
+    app.state.settings = settings
+    app.state.locks = defaultdict(threading.Lock)  # one writer per OUTDIR at a time
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.origins),
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["Range"],
+        expose_headers=["Content-Range", "Content-Length", "Accept-Ranges"],
+    )
+    app.include_router(video.router)
+    app.include_router(labelstudio.router)
+    app.include_router(ml.router, prefix="/ml")
+
+    @app.exception_handler(LabelStudioError)
+    def _unreachable(request: Request, error: LabelStudioError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=503)
+
+    @app.exception_handler(CuevisionError)
+    def _bad_input(request: Request, error: CuevisionError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=400)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "UP", "version": __version__}
+
+    return app

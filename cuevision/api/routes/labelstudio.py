@@ -1,0 +1,120 @@
+"""Label Studio -> us: the webhook receiver; admin -> us: push and pull of a session.
+
+Webhooks are fire-once, so a webhook only triggers the same reconcile that ``annotate pull`` runs
+(in the background, after answering): whichever of the two runs last writes the same files.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Body, Header, HTTPException, Request
+from pydantic import BaseModel
+
+from cuevision.annotate import links
+from cuevision.annotate.sync import SESSION_FILE, PullResult, PushResult, pull, push
+from cuevision.api.settings import ApiSettings
+from cuevision.scheme import load_scheme
+
+router = APIRouter(tags=["labelstudio"])
+log = logging.getLogger(__name__)
+ACTIONS = {"ANNOTATION_CREATED", "ANNOTATIONS_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED"}
+
+
+def _check(header: str | None, settings: ApiSettings, purpose: str) -> None:
+    expected = links.derived_key(links.load_secret(settings.data_dir), purpose)
+    if header is None or not hmac.compare_digest(header, expected):
+        raise HTTPException(status_code=401, detail=f"missing or wrong {purpose} secret header")
+
+
+def _task_ids(payload: dict[str, Any]) -> set[int]:
+    ids: set[int] = set()
+    for key in ("task", "annotation", "annotations"):
+        items = payload.get(key)
+        for item in items if isinstance(items, list) else [items]:
+            if not isinstance(item, dict):
+                continue
+            task = item.get("task") if key != "task" else item.get("id")
+            task = task.get("id") if isinstance(task, dict) else task
+            if isinstance(task, int):
+                ids.add(task)
+    return ids
+
+
+def _affected(settings: ApiSettings, payload: dict[str, Any]) -> list[Path]:
+    """OUTDIRs the event may touch: by task id, else every session of the project."""
+    project = payload.get("project")
+    project_id = project.get("id") if isinstance(project, dict) else project
+    tasks = _task_ids(payload)
+    found = []
+    for outdir in links.registered(settings.data_dir).values():
+        path = outdir / SESSION_FILE
+        if not path.is_file():
+            continue
+        state = json.loads(path.read_text())
+        if state.get("task_id") in tasks or (not tasks and state.get("project_id") == project_id):
+            found.append(outdir)
+    return found
+
+
+def _reconcile(request: Request, outdirs: list[Path]) -> None:
+    settings: ApiSettings = request.app.state.settings
+    for outdir in outdirs:
+        with request.app.state.locks[str(outdir)]:
+            try:
+                pull(outdir, settings.sync)
+            except Exception:  # a later pull catches up; the webhook has no one to tell
+                log.exception("reconcile of %s after a webhook failed", outdir)
+
+
+@router.post("/labelstudio/webhook", status_code=202)
+def webhook(
+    request: Request,
+    background: BackgroundTasks,
+    payload: Annotated[dict[str, Any], Body()],
+    secret: Annotated[str | None, Header(alias=links.WEBHOOK_HEADER)] = None,
+) -> dict[str, Any]:
+    """ANNOTATION_CREATED/UPDATED and ANNOTATIONS_DELETED -> reconcile the sessions they touch."""
+    settings: ApiSettings = request.app.state.settings
+    _check(secret, settings, "webhook")
+    action = payload.get("action")
+    if action not in ACTIONS:
+        return {"action": action, "sessions": 0}
+    outdirs = _affected(settings, payload)
+    background.add_task(_reconcile, request, outdirs)
+    return {"action": action, "sessions": len(outdirs)}
+
+
+class SessionRequest(BaseModel):
+    outdir: Path
+    scheme: Path | None = None
+
+
+@router.post("/annotate/push")
+def push_session(
+    body: SessionRequest,
+    request: Request,
+    token: Annotated[str | None, Header(alias=links.ADMIN_HEADER)] = None,
+) -> PushResult:
+    """Push a processed OUTDIR on this machine (as ``cuevision annotate push``)."""
+    settings: ApiSettings = request.app.state.settings
+    _check(token, settings, "admin")
+    with request.app.state.locks[str(body.outdir.resolve())]:
+        return push(body.outdir, load_scheme(body.scheme), settings.sync, body.scheme)
+
+
+@router.post("/annotate/pull")
+def pull_session(
+    body: SessionRequest,
+    request: Request,
+    token: Annotated[str | None, Header(alias=links.ADMIN_HEADER)] = None,
+) -> PullResult:
+    """Reconcile a pushed OUTDIR with Label Studio now (as ``cuevision annotate pull``)."""
+    settings: ApiSettings = request.app.state.settings
+    _check(token, settings, "admin")
+    with request.app.state.locks[str(body.outdir.resolve())]:
+        return pull(body.outdir, settings.sync)

@@ -1,0 +1,102 @@
+"""Label Studio's ML-backend protocol, so annotators can ask for predictions from its UI.
+
+``/predict`` answers with each session's stored candidates (what ``process`` found and ``push``
+sent), converted exactly as push converts them; it runs no model, so the API needs no torch and
+the UI shows the same regions the task was imported with. START_TRAINING is recorded in
+``DATA_DIR/training-requests.jsonl`` for the retraining job to pick up.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from cuevision.annotate import links
+from cuevision.annotate.clock import ProxyClock
+from cuevision.annotate.sync import PROXY_INFO
+from cuevision.annotate.tasks import model_version_of, prediction
+from cuevision.api.settings import ApiSettings
+from cuevision.errors import CuevisionError
+from cuevision.events import read_events
+from cuevision.types import VideoInfo
+
+router = APIRouter(tags=["ml-backend"])
+TRAINING_REQUESTS = "training-requests.jsonl"
+
+
+def _settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+def _version(settings: ApiSettings) -> str:
+    return settings.model.partition("@")[2] or settings.model
+
+
+@router.get("/health")
+def health(request: Request) -> dict[str, Any]:
+    return {
+        "status": "UP",
+        "model_class": "cuevision",
+        "model_version": _version(_settings(request)),
+    }
+
+
+@router.post("/setup")
+def setup(request: Request, body: dict[str, Any] | None = None) -> dict[str, str]:
+    """Label Studio connects the backend: tell it which model version answers."""
+    return {"model_version": _version(_settings(request))}
+
+
+def _task_prediction(settings: ApiSettings, task: dict[str, Any]) -> dict[str, Any]:
+    empty = {"result": [], "score": 0.0, "model_version": _version(settings)}
+    session = str((task.get("data") or {}).get("session", ""))
+    outdir = links.lookup(settings.data_dir, session)
+    if outdir is None or not (outdir / PROXY_INFO).is_file():
+        return empty
+    try:
+        info = VideoInfo.load(outdir / PROXY_INFO)
+        candidates = read_events(outdir / "candidates.csv")
+        clock = ProxyClock(info.nominal_fps, info.n_frames)
+        return prediction(candidates, clock, model_version_of(candidates))
+    except CuevisionError:
+        return empty
+
+
+@router.post("/predict")
+def predict(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """One result per task, in the order of ``tasks``."""
+    settings = _settings(request)
+    return {"results": [_task_prediction(settings, t) for t in body.get("tasks") or []]}
+
+
+@router.post("/webhook")
+def training_webhook(request: Request, body: dict[str, Any]) -> dict[str, str]:
+    """Record START_TRAINING (the retraining issue consumes it); ignore other events."""
+    settings = _settings(request)
+    action = str(body.get("action", ""))
+    if action == "START_TRAINING":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        line = {"received_at": time.time(), "project": body.get("project"), "action": action}
+        with (settings.data_dir / TRAINING_REQUESTS).open("a") as handle:
+            handle.write(json.dumps(line, default=str) + "\n")
+        return {"status": "recorded"}
+    return {"status": "ignored"}
+
+
+@router.get("/versions")
+def versions(request: Request) -> dict[str, list[str]]:
+    """Model versions in the registry plus those that made the registered sessions' candidates."""
+    from cuevision.detect.registry import list_models
+
+    settings = _settings(request)
+    found = {_version(settings)} | {m.partition("@")[2] or m for m in list_models()}
+    for outdir in links.registered(settings.data_dir).values():
+        try:
+            found.add(model_version_of(read_events(outdir / "candidates.csv")))
+        except CuevisionError:
+            continue
+    return {"versions": sorted(found)}
