@@ -228,11 +228,9 @@ def render_agreement(result: AgreementResult, title: str) -> Table:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    for column in ("type", "reference", "other", "matched", "precision", "recall", "F1"):
-        table.add_column(column, justify="left" if column == "type" else "right")
-    table.add_column("onset error s", justify="right")
-    table.add_column("kappa", justify="right")
-    table.add_column("alpha", justify="right")
+    table.add_column("type", no_wrap=True)
+    for column in ("ref", "other", "matched", "prec", "recall", "F1", "err s", "kappa", "alpha"):
+        table.add_column(column, justify="right")
 
     def row(name: str, counts: MatchCounts, kappa: str, alpha: str, style: str = "") -> None:
         table.add_row(
