@@ -112,18 +112,17 @@ def real_sessions(
     clips: Sequence[str],
     purpose: Purpose,
     *,
-    cache_dir: Path,
     scheme: Scheme,
-    read: Callable[[Path], FeatureSeries],
+    read: Callable[[str], FeatureSeries],
     label_frames: WeakLabeller,
     label_events: Callable[[FeatureSeries, Scheme], list[Event]],
 ) -> list[Session]:
-    """Cached real-clip features with their weak labels; held-out clips only for ``test``."""
+    """Real clips' features (``read(clip)``) with weak labels; held-out clips only for ``test``."""
     if purpose != "test":
         assert_not_held_out(clips)
     out = []
     for clip in clips:
-        series = read(cache_dir / f"{clip}.parquet")
+        series = read(clip)
         targets = np.asarray(label_frames(series, scheme), dtype=np.float32)
         events = tuple(label_events(series, scheme))
         out.append(Session(clip, dyad_of(clip), series, targets, events, "weak"))

@@ -1,0 +1,161 @@
+"""Held-out evaluation of a trained model and its model card.
+
+Every figure is event agreement from :func:`cuevision.metrics.agreement.compare` (one-to-one
+optimal matching of onsets within ``± tolerance_s``, per type), pooled over sessions by laying
+them end to end on one timeline with gaps wider than the tolerance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from cuevision.detect.infer import Detector
+from cuevision.metrics.agreement import compare
+from cuevision.scheme import Scheme
+from cuevision.train.data import Session
+from cuevision.types import Event, FeatureSeries
+
+GAP_S = 60.0  # between sessions on the pooled timeline; far more than any tolerance
+
+
+def pooled(
+    pairs: Sequence[tuple[Sequence[Event], Sequence[Event]]], tolerance_s: float
+) -> dict[str, Any]:
+    """Agreement of ``(reference, other)`` codings of many sessions, as one ``to_dict()``."""
+    reference: list[Event] = []
+    other: list[Event] = []
+    offset = 0.0
+    for ref, oth in pairs:
+        reference += [e.shifted(offset) for e in ref]
+        other += [e.shifted(offset) for e in oth]
+        offset += max((e.offset_s for e in (*ref, *oth)), default=0.0) + GAP_S
+    return compare(reference, other, tolerance_s=tolerance_s, duration_s=offset).to_dict()
+
+
+def evaluate_all(
+    detector: Detector,
+    *,
+    sim_test: Sequence[Session],
+    real_test: Sequence[Session],
+    scheme: Scheme,
+    tolerance_s: float,
+    label_events: Callable[[FeatureSeries, Scheme], list[Event]],
+) -> dict[str, Any]:
+    """Model and labelling-function baseline on held-out simulated dyads and real clips."""
+    metrics: dict[str, Any] = {"tolerance_s": tolerance_s}
+    if sim_test:
+        metrics["simulated_test"] = {
+            "sessions": len(sim_test),
+            "duration_s": round(sum(len(s.series.t_s) / s.series.fps for s in sim_test), 1),
+            "reference": "exact simulated truth",
+            "model": pooled(
+                [(s.truth, detector.candidates(s.series)) for s in sim_test], tolerance_s
+            ),
+            "labelling_functions": pooled(
+                [(s.truth, label_events(s.series, scheme)) for s in sim_test], tolerance_s
+            ),
+        }
+    if real_test:
+        metrics["real_held_out"] = {
+            "clips": [s.name for s in real_test],
+            "duration_s": round(sum(len(s.series.t_s) / s.series.fps for s in real_test), 1),
+            "reference": "weak labels (the labelling functions) on the held-out dyads' clips",
+            "model": pooled(
+                [(s.truth, detector.candidates(s.series)) for s in real_test], tolerance_s
+            ),
+            "labelling_functions": "identical to the reference by construction (F1 = 1)",
+        }
+    return metrics
+
+
+def _f1(block: dict[str, Any], name: str | None = None) -> str:
+    counts = block["overall"] if name is None else block["per_type"].get(name)
+    if counts is None or counts["f1"] is None:
+        return "–"
+    return f"{counts['f1']:.2f}"
+
+
+def write_card(
+    path: Path, config: dict[str, Any], metrics: dict[str, Any], splits: dict[str, Any]
+) -> None:
+    """The model card: what the model is, what it saw, how it scores and what it is NOT."""
+    sim, real = metrics.get("simulated_test"), metrics.get("real_held_out")
+    clips = splits["real_clips"]
+    lines = [
+        f"# {config['name']} {config['version']}",
+        "",
+        "A small temporal convolutional network over cuevision feature series "
+        f"({config['n_parameters']:,} parameters, {config['fps']:g} Hz) that flags candidate "
+        "child cues and caregiver responses of the scheme "
+        f"`{config['scheme']['name']}` (hash `{config['scheme']['hash']}`). Its outputs are "
+        "**candidates for human confirmation**, not codes.",
+        "",
+        "## Trained on",
+        "",
+        f"- {len(splits['simulated_seeds']['train'])} simulated dyads "
+        f"({config['training']['sim_duration_s']:g} s each) from `cuevision.synth.dyad`, with "
+        "exact planted events;",
+        f"- weak labels (`cuevision.weak.label_frames`) on {len(clips.get('train', []))} real "
+        f"Lookit clips of the dyads {', '.join(splits['train_dyads'])}"
+        + (" (none: no real-clip cache was given)." if not clips.get("train") else "."),
+        "",
+        f"Post-processing (hysteresis, minimum duration, merge gap) was tuned per type against "
+        f"event F1 at ±{metrics['tolerance_s']:g} s on {len(splits['simulated_seeds']['val'])} "
+        f"validation simulated dyads and {len(clips.get('val', []))} validation clips of the "
+        "training dyads. Seed "
+        f"{config['seed']}; `splits.json` lists every dyad and clip.",
+        "",
+        "## Evaluated on",
+        "",
+    ]
+    if sim:
+        lines += [
+            f"Held-out simulated dyads ({sim['sessions']} dyads, {sim['duration_s']:g} s), "
+            f"against the exact truth; event F1 at ±{metrics['tolerance_s']:g} s "
+            "(one-to-one optimal matching of onsets per type):",
+            "",
+            "| type | model F1 | labelling functions F1 |",
+            "| --- | ---: | ---: |",
+            *(
+                f"| {name} | {_f1(sim['model'], name)} | {_f1(sim['labelling_functions'], name)} |"
+                for name in config["type_names"]
+            ),
+            f"| **overall** | **{_f1(sim['model'])}** | **{_f1(sim['labelling_functions'])}** |",
+            "",
+        ]
+    if real:
+        lines += [
+            f"Held-out real dyads {', '.join(splits['held_out_dyads'])} ({len(real['clips'])} "
+            f"clips, {real['duration_s']:g} s), against the weak labels. This measures agreement "
+            "with the labelling functions, not accuracy; the labelling functions score 1 against "
+            "themselves by construction.",
+            "",
+            "| type | model F1 vs weak labels |",
+            "| --- | ---: |",
+            *(f"| {name} | {_f1(real['model'], name)} |" for name in config["type_names"]),
+            f"| **overall** | **{_f1(real['model'])}** |",
+            "",
+        ]
+    lines += [
+        "## NOT validated against",
+        "",
+        "- **Human coders.** No human-coded video existed when this model was trained. Every "
+        "figure above rests on simulated truth or on heuristic labelling functions. Its accuracy "
+        "on real sessions is unknown until annotators' confirmations are compared with it.",
+        "- Other ages, settings, cameras or cultures than the four Lookit dyads (infants and "
+        "toddlers at home, webcam, one caregiver).",
+        "- Clinical use: candidates must be confirmed by a person before any metric is reported "
+        "as confirmed.",
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        f"cuevision train --name {config['name']} --version {config['version']} "
+        f"--seed {config['seed']} --sim-dyads {config['training']['sim_dyads']}"
+        + (" --real-cache DIR" if clips else ""),
+        "```",
+        "",
+    ]
+    path.write_text("\n".join(lines))
