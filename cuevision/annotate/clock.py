@@ -1,11 +1,12 @@
 """The one conversion between the PTS clock (seconds) and Label Studio's 1-based video frames.
 
-Annotators watch a constant-frame-rate proxy (``cuevision.video.make_cfr_proxy``) whose frame
-``n`` (1-based) is on screen during ``[(n - 1) / fps, n / fps)`` of the PTS clock. An event
-``[onset_s, offset_s)`` covers the frames whose screen time it overlaps: from the frame holding the
-onset to the frame holding the instant just before the offset. Label Studio's TimelineLabels range
-``{"start": s, "end": e}`` is inclusive at both ends, so at 25 fps ``[1.0 s, 2.0 s)`` is
-``{"start": 26, "end": 50}``. Nothing else in cuevision converts between the two clocks.
+Annotators watch a constant-frame-rate proxy (``cuevision.video.make_cfr_proxy``): its frame
+``n`` (1-based) has the time ``(n - 1) / fps`` and shows the latest source frame with a PTS at or
+before that time. An event ``[onset_s, offset_s)`` is therefore visible on exactly the proxy
+frames whose time lies in ``[onset_s, offset_s)``: the first is the first frame that shows the
+onset, the last is the last frame before the offset, whatever the source's frame rate. Label
+Studio's TimelineLabels range ``{"start": s, "end": e}`` is inclusive at both ends, so at 25 fps
+``[1.0 s, 2.0 s)`` is ``{"start": 26, "end": 50}``. Nothing else converts between the two clocks.
 """
 
 from __future__ import annotations
@@ -46,15 +47,15 @@ class ProxyClock:
     def to_frames(self, onset_s: float, offset_s: float) -> tuple[int, int]:
         """PTS seconds -> inclusive 1-based ``(start, end)`` frames, clipped to the proxy.
 
-        An interval shorter than a frame still covers the one frame it starts in.
+        An interval too short to hold a frame time still gets the first frame after its onset.
         """
         if not (math.isfinite(onset_s) and math.isfinite(offset_s)) or offset_s < onset_s:
             raise ClockError(f"[{onset_s}, {offset_s}] is not an interval on the PTS clock")
-        if onset_s < 0 or onset_s >= self.duration_s:
+        if onset_s < 0 or onset_s > (self.n_frames - 1) / self.fps + _EPS / self.fps:
             raise ClockError(
                 f"onset {onset_s:.3f} s lies outside the proxy (0 to {self.duration_s:.3f} s)"
             )
-        start = math.floor(onset_s * self.fps + _EPS) + 1
+        start = math.ceil(onset_s * self.fps - _EPS) + 1
         end = math.ceil(offset_s * self.fps - _EPS)
         return start, min(self.n_frames, max(start, end))
 
