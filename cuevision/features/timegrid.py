@@ -39,32 +39,40 @@ def check_clock(t_s: np.ndarray) -> None:
 def resample(
     t_src: np.ndarray, values: np.ndarray, t_grid: np.ndarray, max_gap_s: float
 ) -> np.ndarray:
-    """Values (N, ...) on the PTS clock -> (T, ...) on the grid; NaN elements are missing.
+    """Values (N, ...) on the PTS clock -> float32 (T, ...) on the grid; NaN elements are missing.
 
-    A grid time between two frames no more than ``max_gap_s`` apart, both present, gets the
-    linear interpolation; otherwise it takes the nearer present frame if that lies within half
-    a typical frame interval; otherwise it is NaN.
+    Each element is interpolated linearly between the nearest frames before and after the grid
+    time where it is present, if those lie no more than ``max_gap_s`` apart; otherwise it takes
+    the nearer present frame if that is within half a typical frame interval; otherwise NaN.
     """
-    shape = (len(t_grid), *values.shape[1:])
-    if len(t_src) == 0:
+    n, shape = len(t_src), (len(t_grid), *values.shape[1:])
+    if n == 0 or len(t_grid) == 0:
         return np.full(shape, np.nan, dtype=np.float32)
-    half_frame = 0.5 * float(np.median(np.diff(t_src))) if len(t_src) > 1 else 0.5 * max_gap_s
-    right = np.clip(np.searchsorted(t_src, t_grid, side="right"), 1, len(t_src) - 1)
-    left = right - 1
-    if len(t_src) == 1:
-        right = left = np.zeros(len(t_grid), dtype=np.intp)
-    t_left, t_right = t_src[left], t_src[right]
-    span = t_right - t_left
+    flat = values.reshape(n, -1).astype(np.float64)
+    half_frame = 0.5 * float(np.median(np.diff(t_src))) if n > 1 else 0.5 * max_gap_s
+    rows = np.arange(n)[:, None]
+    present = np.isfinite(flat)
+    last = np.maximum.accumulate(np.where(present, rows, -1), axis=0)  # last present row <= i
+    following = np.minimum.accumulate(np.where(present, rows, n)[::-1], axis=0)[::-1]  # >= i
+    at = np.searchsorted(t_src, t_grid, side="right") - 1  # last frame at or before each time
+    left = np.where(at[:, None] >= 0, last[np.clip(at, 0, n - 1)], -1)
+    right = np.where(at[:, None] + 1 < n, following[np.clip(at + 1, 0, n - 1)], n)
+    has_left, has_right = left >= 0, right < n
+    t_pad = np.concatenate([t_src, [np.inf]])
+    t_left, t_right = t_pad[left], t_pad[right]  # row -1 reads +inf too: masked below
+    v_left = np.take_along_axis(flat, np.clip(left, 0, n - 1), axis=0)
+    v_right = np.take_along_axis(flat, np.clip(right, 0, n - 1), axis=0)
+    t = t_grid[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.clip(np.where(span > 0, (t_grid - t_left) / span, 0.0), 0.0, 1.0)
-    extra = (slice(None),) + (None,) * (values.ndim - 1)
-    v_left, v_right = values[left], values[right]
-    between = (t_grid >= t_left) & (t_grid <= t_right) & (span <= max_gap_s)
-    out = (1.0 - w[extra]) * v_left + w[extra] * v_right
-    out = np.where(between[extra], out, np.nan)
-    # Fall back to the nearer frame, where it is close enough and present.
-    nearer_right = np.abs(t_right - t_grid) < np.abs(t_grid - t_left)
-    nearest = np.where(nearer_right[extra], v_right, v_left)
-    close = np.minimum(np.abs(t_grid - t_left), np.abs(t_right - t_grid)) <= half_frame + 1e-9
-    out = np.where(np.isnan(out) & close[extra], nearest, out)
-    return out.astype(np.float32)
+        w = np.where(t_right > t_left, (t - t_left) / (t_right - t_left), 0.0)
+        out = np.where(
+            has_left & has_right & (t_right - t_left <= max_gap_s),
+            (1 - w) * v_left + w * v_right,
+            np.nan,
+        )
+    near_left = has_left & (t - t_left <= half_frame + 1e-9)
+    near_right = has_right & (t_right - t <= half_frame + 1e-9)
+    use_right = near_right & (~near_left | (t_right - t < t - t_left))
+    out = np.where(np.isnan(out) & near_left & ~use_right, v_left, out)
+    out = np.where(np.isnan(out) & use_right, v_right, out)
+    return out.reshape(shape).astype(np.float32)

@@ -70,6 +70,24 @@ POSE_TEMPLATE: dict[int, tuple[float, float]] = {
 }
 
 
+def rotate_face(
+    points: np.ndarray, width: int, height: int, axis: str, degrees: float
+) -> np.ndarray:
+    """Normalised (478, 3) landmarks rotated about their centre by a known angle.
+
+    Camera axes: X right, Y up, Z toward the camera; the rotation happens in pixels.
+    """
+    from scipy.spatial.transform import Rotation
+
+    scale = np.array([width, height, width])
+    flip = np.array([1.0, -1.0, -1.0])
+    pixels = points * scale
+    centre = pixels.mean(axis=0)
+    turn = Rotation.from_euler(axis, degrees, degrees=True).as_matrix()
+    back = (((pixels - centre) * flip) @ turn.T) * flip + centre
+    return back / scale
+
+
 def place_face(face: RealFace, centre: tuple[float, float], scale: float) -> np.ndarray:
     """The real face moved to ``centre`` (normalised) and resized by ``scale``, aspect kept."""
     points = face.landmarks.astype(np.float64).copy()

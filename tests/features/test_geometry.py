@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.spatial.transform import Rotation
 
 from cuevision.features import head_pose
-from tests.features.conftest import RealFace
+from tests.features.conftest import RealFace, rotate_face
 
 
 def rotated(face: RealFace, axis: str, degrees: float) -> np.ndarray:
-    """The face rotated about its centre by a known angle about a camera axis.
-
-    Camera axes: X right, Y up, Z toward the camera. Rotation happens in pixel units, then the
-    landmarks go back to MediaPipe's normalised coordinates.
-    """
-    scale = np.array([face.width, face.height, face.width])
-    flip = np.array([1.0, -1.0, -1.0])
-    pixels = face.landmarks * scale
-    centre = pixels.mean(axis=0)
-    turn = Rotation.from_euler(axis, degrees, degrees=True).as_matrix()
-    camera = (pixels - centre) * flip
-    back = (camera @ turn.T) * flip + centre
-    return (back / scale)[None].astype(np.float32)
+    """The real face rotated about its centre, as a one-frame (1, 478, 3) batch."""
+    turned = rotate_face(face.landmarks.astype(np.float64), face.width, face.height, axis, degrees)
+    return turned[None].astype(np.float32)
 
 
 @pytest.mark.parametrize(
