@@ -122,9 +122,7 @@ def extract_landmarks(
             "min_visibility": settings.pose_min_visibility,
         },
     )
-    size: list[tuple[float, float]] = []  # per frame and track: face size px, NaN if none
-    x: list[tuple[float, float]] = []
-    found = np.zeros((2, 2), np.int64)  # track x (face, pose)
+    evidence: list[tuple[float, ...]] = []  # per frame: tracklet, size, roundness, x by slot
     try:
         with RowWriter(partial) as writer:
             for done, frame in enumerate(decode(video, target_fps=target_fps), start=1):
@@ -132,7 +130,7 @@ def extract_landmarks(
                 pose_points, pose_scores = poses.get(frame.index)
                 heads = [_head(p, info.width, info.height) for p in pose_points]
                 pose_of = tracker.assign_poses(heads, frame.t_s)
-                row_size, row_x = [np.nan, np.nan], [np.nan, np.nan]
+                row = [np.nan] * 6  # size, roundness, x for slot 0, then for slot 1
                 for slot, label in enumerate(TRACKS):
                     mesh = meshes.get(slot)
                     k = pose_of.get(slot)
@@ -147,22 +145,21 @@ def extract_landmarks(
                         0.0 if k is None else float(pose_scores[k]),
                     )
                     if mesh is not None:
-                        row_size[slot] = _face_size(mesh, info.width, info.height)
-                        row_x[slot] = float(mesh[:, 0].mean())
-                        found[slot, 0] += 1
-                    found[slot, 1] += pose is not None
+                        row[3 * slot : 3 * slot + 3] = _face_shape(mesh, info.width, info.height)
                 writer.end_frame()
-                size.append((row_size[0], row_size[1]))
-                x.append((row_x[0], row_x[1]))
+                evidence.append((*tracker.tracklets(frame.t_s), *row))
                 if progress is not None:
                     progress(done, max(total, done))
     finally:
         poses.close()
         faces.close()
-    n = len(size)
+    table = np.array(evidence, np.float64).reshape(-1, 8)
+    n = len(table)
     assignment = assign_roles(
-        np.array(size, np.float64).reshape(n, 2),
-        np.array(x, np.float64).reshape(n, 2),
+        table[:, 0:2].astype(np.int64),
+        table[:, [2, 5]],
+        table[:, [3, 6]],
+        table[:, [4, 7]],
         settings.child_side,
     )
     metadata = {
@@ -175,15 +172,14 @@ def extract_landmarks(
         "cuevision_version": __version__,
         "video": Path(video).name,
     }
-    relabel(partial, out_parquet, dict(zip(TRACKS, assignment.roles, strict=True)), metadata)
+    relabel(partial, out_parquet, TRACKS, assignment.child_slot, metadata)
     partial.unlink()
-    by_role = dict(zip(assignment.roles, found, strict=True))
     return LandmarkSummary(
         frames=n,
         duration_s=info.duration_s,
         wall_s=time.perf_counter() - started,
-        face_fraction={r: float(by_role[r][0] / n) if n else 0.0 for r in ROLES},
-        pose_fraction={r: float(by_role[r][1] / n) if n else 0.0 for r in ROLES},
+        face_fraction=_fractions(out_parquet, "face_score"),
+        pose_fraction=_fractions(out_parquet, "pose_score"),
         role_confidence=assignment.confidence,
         role_method=assignment.method,
     )
@@ -215,7 +211,24 @@ def _head(pose: np.ndarray, width: int, height: int) -> tuple[float, float]:
     )
 
 
-def _face_size(mesh: np.ndarray, width: int, height: int) -> float:
-    """Geometric mean of the face mesh box's width and height, in pixels."""
+def _face_shape(mesh: np.ndarray, width: int, height: int) -> tuple[float, float, float]:
+    """Face size (px, geometric mean of the landmark box's sides), roundness, centre x.
+
+    Roundness is cheek-to-cheek (234-454) over forehead-to-chin (10-152) in 3D, so turning the
+    head changes it little; ``roles`` explains why it tells a child from an adult.
+    """
     span = mesh[:, :2].max(axis=0) - mesh[:, :2].min(axis=0)
-    return float(math.sqrt(max(span[0] * width, 0.0) * max(span[1] * height, 0.0)))
+    size = math.sqrt(max(float(span[0]) * width, 0.0) * max(float(span[1]) * height, 0.0))
+    pixels = mesh * np.array([width, height, width], np.float32)
+    across = np.linalg.norm(pixels[234] - pixels[454])
+    down = np.linalg.norm(pixels[10] - pixels[152])
+    return size, float(across / down) if down > 0 else math.nan, float(mesh[:, 0].mean())
+
+
+def _fractions(path: Path, column: str) -> dict[Role, float]:
+    """Fraction of analysed frames where each role has a score > 0."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(str(path), columns=["role", column]).to_pandas()
+    found = (table[column] > 0).groupby(table["role"]).mean()
+    return {role: float(found.get(role, 0.0)) for role in ROLES}

@@ -147,20 +147,33 @@ class RowWriter:
         self.close()
 
 
-def relabel(source: Path, target: Path, roles: dict[str, Role], metadata: dict[str, Any]) -> None:
-    """Copy ``source`` to ``target`` a row group at a time, track labels -> roles, re-sorted."""
+def relabel(
+    source: Path,
+    target: Path,
+    tracks: tuple[str, str],
+    child_slot: np.ndarray,
+    metadata: dict[str, Any],
+) -> None:
+    """Copy ``source`` (rows labelled ``tracks[slot]``) to ``target`` with roles, a row group at
+    a time: the row of slot ``child_slot[k]`` of the k-th analysed frame becomes the child's."""
+    start = 0
     with RowWriter(target, metadata) as writer:
         for batch in _batches(source):
-            role = pa.array([roles[label] for label in batch.column("role").to_pylist()])
+            n = batch.num_rows
+            slot = (np.asarray(batch.column("role").to_pylist()) == tracks[1]).astype(np.int8)
+            frame_number = start + np.arange(n) // 2  # two rows per frame, groups never split one
+            child = slot == child_slot[frame_number]
+            role = pa.array(np.where(child, "child", "caregiver"), pa.string())
             batch = batch.set_column(SCHEMA.names.index("role"), "role", role)
             order = pc.sort_indices(batch, [("frame", "ascending"), ("role", "ascending")])
             writer.write_batch(batch.take(order))
+            start += n // 2
 
 
 def _batches(path: Path) -> Iterator[pa.RecordBatch]:
     parquet = pq.ParquetFile(str(path))
-    for group in range(parquet.num_row_groups):
-        yield from parquet.read_row_group(group).to_batches()
+    for group in range(parquet.num_row_groups):  # one batch per group: frames stay whole
+        yield from parquet.read_row_group(group).combine_chunks().to_batches()
 
 
 def read_metadata(path: Path) -> dict[str, Any]:

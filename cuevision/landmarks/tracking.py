@@ -7,6 +7,9 @@ size (a child's face stays smaller than the caregiver's). A track seen recently 
 detection close to it (a gate), so a third face, a picture or a hand, cannot steal it; a track
 unseen for longer than ``max_gap_s`` has left the frame and takes back the next face that no
 recent track claims, preferring one near where it left.
+
+Identity after a gap is a guess, so each stretch of a track without such a gap is a *tracklet*
+with its own number; roles are decided per tracklet (``roles``), never by the slot alone.
 """
 
 from __future__ import annotations
@@ -40,6 +43,11 @@ class _Track:
     face_t: float = -math.inf
     head: tuple[float, float] | None = None
     head_t: float = -math.inf
+    tracklet: int = -1  # changes whenever the track is taken up again after a gap
+
+    @property
+    def seen_t(self) -> float:
+        return max(self.face_t, self.head_t)
 
 
 class Tracker:
@@ -47,6 +55,7 @@ class Tracker:
 
     def __init__(self, *, slots: int, max_gap_s: float, default_size_px: float) -> None:
         self._tracks = [_Track() for _ in range(slots)]
+        self._tracklets = 0
         self._max_gap_s = max_gap_s
         self._default_size = default_size_px  # face size assumed for a body never seen with one
 
@@ -66,9 +75,20 @@ class Tracker:
             [[self._face_cost(track, box, t_s) for track in self._tracks] for box in boxes]
         )
         for box_index, slot in pairs:
+            self._resume(slot, t_s)
             self._tracks[slot].face = boxes[box_index]
             self._tracks[slot].face_t = t_s
         return {slot: box_index for box_index, slot in pairs}
+
+    def _resume(self, slot: int, t_s: float) -> None:
+        track = self._tracks[slot]
+        if t_s - track.seen_t > self._max_gap_s:
+            track.tracklet = self._tracklets
+            self._tracklets += 1
+
+    def tracklets(self, t_s: float) -> tuple[int, ...]:
+        """Each slot's tracklet number if it was seen at ``t_s``, else -1."""
+        return tuple(track.tracklet if track.seen_t == t_s else -1 for track in self._tracks)
 
     def _pose_cost(self, track: _Track, head: tuple[float, float], t_s: float) -> float:
         size = track.face.size if track.face is not None else self._default_size
@@ -90,6 +110,7 @@ class Tracker:
         cost = [[self._pose_cost(track, head, t_s) for track in self._tracks] for head in heads]
         pairs = _assign(cost)
         for head_index, slot in pairs:
+            self._resume(slot, t_s)
             self._tracks[slot].head = heads[head_index]
             self._tracks[slot].head_t = t_s
         return {slot: head_index for head_index, slot in pairs}

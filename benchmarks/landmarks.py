@@ -1,0 +1,157 @@
+"""Landmark extraction speed and memory against the decode floor, printed as a table.
+
+    .venv/bin/python benchmarks/landmarks.py [--clip PATH] [--long-minutes 30] [--work /tmp/x]
+
+From one clip (default: the Lookit ``6c6MZQ...ThatsNotAHat``, 640x480 30 fps, 17 s) it makes
+480p and 720p copies at 30 fps in ``--work`` (never in the project: these are real people), then
+runs, each in its own process: decode only (the floor) and the full two-person extraction, for
+every frame and for every second frame (the default 15 Hz analysis rate on 30 fps). Peak RSS is
+the largest sum over the process tree (the extraction and its pose worker), sampled from /proc.
+Last, the clip looped to ``--long-minutes`` at 480p 15 fps shows memory does not grow with length.
+
+Goal: >= 1.0x real time for 720p 30 fps at the default rate on 2 cores; peak memory < 1.5 GB.
+The machine is shared: numbers move with other people's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CLIP = ROOT.parent / "shared/data/lookit/6c6MZQ.joke1.rep1.take1.ThatsNotAHat.mp4"
+
+
+def make_copy(clip: Path, out: Path, width: int, height: int, fps: float, seconds: float) -> None:
+    """``clip`` scaled to width x height, looped up to ``seconds``, at ``fps`` (frame-nearest)."""
+    import cv2
+
+    from cuevision.video import VideoWriter, decode
+
+    if out.is_file():
+        return
+    written = 0
+    total = int(seconds * fps)
+    with VideoWriter(out, fps, width, height) as writer:
+        while written < total:
+            for frame in decode(clip, target_fps=fps):
+                writer.write(cv2.resize(frame.image, (width, height)))
+                written += 1
+                if written >= total:
+                    break
+
+
+def _tree_rss(pid: int) -> int:
+    """Sum of VmRSS (bytes) of ``pid`` and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def run_case(args: list[str]) -> tuple[dict[str, float], int]:
+    """Run this script's ``--case`` in a subprocess; its JSON result and the tree's peak RSS."""
+    process = subprocess.Popen(
+        [sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    peak = 0
+
+    def sample() -> None:
+        nonlocal peak
+        while process.poll() is None:
+            peak = max(peak, _tree_rss(process.pid))
+            time.sleep(0.25)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    out, _ = process.communicate()
+    sampler.join()
+    if process.returncode:
+        raise SystemExit(f"case {args} failed with exit {process.returncode}")
+    return json.loads(out.decode().strip().splitlines()[-1]), peak
+
+
+def case(kind: str, video: Path, analysis_fps: float | None) -> dict[str, float]:
+    from cuevision.video import decode, probe
+
+    info = probe(video)
+    start = time.perf_counter()
+    if kind == "decode":
+        target = None if analysis_fps is None or info.nominal_fps <= analysis_fps else analysis_fps
+        frames = sum(1 for _ in decode(video, target_fps=target))
+    else:
+        from cuevision.landmarks import LandmarkSettings, extract_landmarks
+
+        out = video.with_suffix(".parquet")
+        summary = extract_landmarks(
+            video, out, settings=LandmarkSettings(analysis_fps=analysis_fps)
+        )
+        frames = summary.frames
+        out.unlink()
+    return {"frames": frames, "seconds": time.perf_counter() - start, "duration": info.duration_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/cuevision-bench"))
+    parser.add_argument("--long-minutes", type=float, default=30.0)
+    parser.add_argument("--case", choices=["decode", "extract"])
+    parser.add_argument("--video", type=Path)
+    parser.add_argument("--fps", type=float, default=0.0)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(case(args.case, args.video, args.fps or None)))
+        return
+    args.work.mkdir(parents=True, exist_ok=True)
+    videos = {"480p": (640, 480), "720p": (1280, 720)}
+    for name, (width, height) in videos.items():
+        make_copy(args.clip, args.work / f"{name}.mp4", width, height, 30.0, 17.0)
+    rows = []
+    for name in videos:
+        video = args.work / f"{name}.mp4"
+        for label, fps in (("every frame", 0.0), ("every 2nd (15 Hz)", 15.0)):
+            floor, floor_rss = run_case(
+                ["--case", "decode", "--video", str(video), "--fps", str(fps)]
+            )
+            result, rss = run_case(["--case", "extract", "--video", str(video), "--fps", str(fps)])
+            floor_fps = floor["frames"] / floor["seconds"]
+            rows.append((f"{name} 30 fps", label, "decode only", floor, floor_fps, floor_rss))
+            rows.append((f"{name} 30 fps", label, "extraction", result, floor_fps, rss))
+    long_video = args.work / f"long_{args.long_minutes:g}min.mp4"
+    make_copy(args.clip, long_video, 640, 480, 15.0, args.long_minutes * 60)
+    result, rss = run_case(["--case", "extract", "--video", str(long_video), "--fps", "15"])
+    rows.append((f"480p 15 fps {args.long_minutes:g} min", "every frame", "extraction", result,
+                 float("nan"), rss))  # fmt: skip
+    header = ("video", "frames analysed", "run", "frames/s", "x real time", "/ floor", "peak RSS")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for video_name, label, run, r, floor_fps, peak in rows:
+        fps = r["frames"] / r["seconds"]
+        print(
+            f"| {video_name} | {label} | {run} | {fps:.1f} | {r['duration'] / r['seconds']:.2f} | "
+            f"{fps / floor_fps:.2f} | {peak / 2**20:.0f} MB |"
+        )
+
+
+if __name__ == "__main__":
+    main()
