@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cuevision import __version__
 from cuevision.events import write_events
 from cuevision.scheme import Scheme
 from cuevision.types import Event, VideoInfo
 from cuevision.video import Limits, probe
+
+if TYPE_CHECKING:
+    from cuevision.landmarks.roles import Side
 
 MANIFEST = "pipeline.json"
 STAGES = ("probe", "landmarks", "features", "detect", "metrics")
@@ -34,7 +37,7 @@ class ProcessSettings:
 
     model: str = "cue-tcn@0.1"
     analysis_fps: float | None = None  # None: the scheme's analysis.fps
-    child_side: str | None = None  # "left" | "right" overrides automatic role assignment
+    child_side: Side | None = None  # overrides the automatic role assignment
     limits: Limits = field(default_factory=Limits)
 
 
@@ -131,7 +134,7 @@ def process(
 
     landmarks_parquet = outdir / "landmarks.parquet"
     landmark_settings = LandmarkSettings(analysis_fps=fps, child_side=settings.child_side)
-    landmarks_key = _key(probe_key, "landmarks", repr(landmark_settings))
+    landmarks_key = _key(probe_key, "landmarks", landmark_settings.hash)
     with stage("landmarks", landmarks_key, landmarks_parquet) as run:
         if run:
             extract_landmarks(
@@ -152,13 +155,13 @@ def process(
     detect_key = _key(features_key, "detect", detector.version, scheme.hash)
     with stage("detect", detect_key, candidates_csv, candidates_json) as run:
         if run:
-            candidates = detector.candidates(read_features(features_parquet))
-            write_events(candidates_csv, candidates)
+            found = detector.candidates(read_features(features_parquet))
+            write_events(candidates_csv, found)
             payload = {
                 **_provenance(detect_key, detector.version),
                 "scheme": scheme.name,
                 "scheme_hash": scheme.hash,
-                "candidates": [asdict(c) for c in candidates],
+                "candidates": [asdict(c) for c in found],
             }
             candidates_json.write_text(json.dumps(payload, indent=2) + "\n")
     candidates = tuple(

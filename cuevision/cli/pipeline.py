@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -49,11 +49,12 @@ def process(
 
     if child_side not in (None, "left", "right"):
         raise CuevisionError(f"--child-side must be 'left' or 'right', not {child_side!r}")
+    side: Literal["left", "right"] | None = child_side  # type: ignore[assignment]  # checked
     scheme = load_scheme(scheme_file)
     settings = ProcessSettings(
         model=model,
         analysis_fps=analysis_fps,
-        child_side=child_side,
+        child_side=side,
         limits=Limits(max_side_px=max_side, max_duration_s=max_duration),
     )
     console = Console(stderr=True)
