@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cuevision.features.dyad import LOOK_ANGLE_DEG
+from cuevision.features.geometry import moving_mean
 from cuevision.scheme import EventType, Scheme
 from cuevision.types import ROLES, Event, FeatureSeries, Role
 
@@ -47,18 +48,6 @@ def _above(x: np.ndarray, threshold: float, scale: float) -> np.ndarray:
 def _all(*scores: np.ndarray) -> np.ndarray:
     """Fuzzy AND: the rule holds where every part holds; NaN if any part abstains."""
     return np.minimum.reduce(scores)
-
-
-def _smooth(x: np.ndarray, frames: int) -> np.ndarray:
-    """Centred moving mean over ``frames`` (odd) of the present values; NaN where none."""
-    if frames <= 1 or len(x) == 0:
-        return x
-    kernel = np.ones(frames)
-    present = np.isfinite(x)
-    total = np.convolve(np.where(present, x, 0.0), kernel, mode="same")
-    count = np.convolve(present.astype(float), kernel, mode="same")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(present & (count > 0), total / count, np.nan)
 
 
 def _robust_z(x: np.ndarray) -> np.ndarray:
@@ -114,8 +103,8 @@ REACH_APPROACH, REACH_WRIST = 1.0, 1.5
 
 def reaches(series: FeatureSeries, actor: Role) -> np.ndarray:
     frames = max(int(round(0.2 * series.fps)) | 1, 3)
-    approach = _smooth(_col(series, actor, "hand_approach"), frames)
-    wrist = _smooth(_col(series, actor, "wrist_speed"), frames)
+    approach = moving_mean(_col(series, actor, "hand_approach"), frames)
+    wrist = moving_mean(_col(series, actor, "wrist_speed"), frames)
     return _all(_above(approach, REACH_APPROACH, 0.25), _above(wrist, REACH_WRIST, 0.25))
 
 
@@ -131,7 +120,7 @@ LEAN_SPEED, LEAN_SMOOTH_S = 0.8, 0.33
 
 def leans_in(series: FeatureSeries, actor: Role) -> np.ndarray:
     frames = max(int(round(LEAN_SMOOTH_S * series.fps)) | 1, 3)
-    return _above(_smooth(_col(series, actor, "head_approach"), frames), LEAN_SPEED, 0.2)
+    return _above(moving_mean(_col(series, actor, "head_approach"), frames), LEAN_SPEED, 0.2)
 
 
 # Behaviour (event type name without the actor prefix) -> its labelling function. Looking at the

@@ -9,11 +9,13 @@ from cuevision.features.dyad import dyad_features
 from cuevision.features.names import DYAD_FEATURES, FEATURE_NAMES, PERSON_FEATURES
 from cuevision.features.person import Body, person_features
 from cuevision.features.timegrid import FeaturesError, analysis_grid, check_clock, resample
-from cuevision.types import ROLES, FeatureSeries, LandmarkTracks, PersonTrack
+from cuevision.types import ROLES, FeatureSeries, LandmarkTracks, PersonTrack, Role
 
 DEFAULT_FPS = 15.0
 MAX_GAP_S = 0.3  # interpolate across at most this much missing time; longer holes stay NaN
 MIN_VISIBILITY = 0.5  # pose points MediaPipe is less sure of than this count as missing
+FOCAL_PER_SIDE = 0.87  # focal length / long image side: a webcam's ~60 degree field of view
+FACE_WIDTH: dict[Role, float] = {"caregiver": 1.0, "child": 0.8}  # eye-corner width, vs adult
 
 
 def compute_features(
@@ -26,14 +28,25 @@ def compute_features(
         raise FeaturesError(f"landmark tracks have no frame size ({tracks.width}x{tracks.height})")
     t_grid = analysis_grid(t_src, fps)
     bodies = {
-        role: _body(tracks.roles.get(role), t_src, t_grid, tracks.width, tracks.height, max_gap_s)
+        role: _body(
+            tracks.roles.get(role),
+            t_src,
+            t_grid,
+            tracks.width,
+            tracks.height,
+            max_gap_s,
+            FACE_WIDTH[role],
+        )
         for role in ROLES
     }
+    focal_px = FOCAL_PER_SIDE * max(tracks.width, tracks.height)
     units = [bodies[role].unit() for role in ROLES]
     dyad_unit = float(np.nanmean(units)) if np.isfinite(units).any() else float("nan")
     columns: dict[str, np.ndarray] = {}
     for role, partner in zip(ROLES, ROLES[::-1], strict=True):
-        found = person_features(bodies[role], bodies[partner], fps=fps, dyad_unit=dyad_unit)
+        found = person_features(
+            bodies[role], bodies[partner], fps=fps, dyad_unit=dyad_unit, focal_px=focal_px
+        )
         columns.update({f"{role}.{name}": found[name] for name in PERSON_FEATURES})
     a, b = ROLES
     pair = dyad_features(
@@ -55,6 +68,7 @@ def _body(
     width: int,
     height: int,
     max_gap_s: float,
+    face_width: float,
 ) -> Body:
     """One role's landmarks in camera pixels, on the grid; a role with no track is all NaN."""
     n = len(t_src)
@@ -78,4 +92,5 @@ def _body(
     return Body(
         face=resample(t_src, g.face_subset(face, width, height), t_grid, max_gap_s),
         pose=resample(t_src, pose_xy, t_grid, max_gap_s),
+        face_width=face_width,
     )

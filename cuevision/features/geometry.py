@@ -75,6 +75,18 @@ def nanmean(values: np.ndarray, axis: int) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def moving_mean(x: np.ndarray, frames: int) -> np.ndarray:
+    """Centred moving mean of (T,) over ``frames`` (odd) of the present values; NaN stays NaN."""
+    if frames <= 1 or len(x) == 0:
+        return x
+    kernel = np.ones(frames)
+    present = np.isfinite(x)
+    total = np.convolve(np.where(present, x, 0.0), kernel, mode="same")
+    count = np.convolve(present.astype(float), kernel, mode="same")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(present, total / np.maximum(count, 1), np.nan)
+
+
 def nanmin(values: np.ndarray, axis: int) -> np.ndarray:
     """Minimum over the present values along ``axis``; NaN where none is present."""
     low = np.where(np.isfinite(values), values, np.inf).min(axis=axis)

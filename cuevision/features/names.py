@@ -24,8 +24,8 @@ PERSON_FEATURES: dict[str, str] = {
     "roll": "head roll in degrees; > 0 when the head tilts counter-clockwise in the image",
     "gaze_yaw": "gaze yaw in degrees (head pose plus iris offset); > 0 toward image right",
     "gaze_pitch": "gaze pitch in degrees (head pose plus iris offset); > 0 up",
-    "gaze_to_partner": "degrees between the gaze and the direction to the partner's face "
-    "(0 = straight at them, about 90 = at the camera)",
+    "gaze_to_partner": "degrees between the gaze and the 3-D direction to the partner's face, "
+    "depth read from face sizes (0 = straight at them; at the camera: about 60-110)",
     "head_to_partner": "degrees between the head's facing direction and the direction to the "
     "partner's face (like gaze_to_partner, without the iris)",
     "mouth_open": "gap between the inner lips, in face sizes",

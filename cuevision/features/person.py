@@ -32,6 +32,7 @@ class Body:
 
     face: np.ndarray
     pose: np.ndarray
+    face_width: float = 1.0  # physical face width relative to an adult's (a child's is smaller)
 
     @property
     def face_visible(self) -> np.ndarray:
@@ -64,6 +65,16 @@ class Body:
         )
         return float(np.nanmedian(eyes)) if np.isfinite(eyes).any() else float("nan")
 
+    def depth(self, focal_px: float) -> np.ndarray:
+        """(T,) distance from the camera in adult face widths, from the apparent face size.
+
+        Pinhole camera: depth = focal * width / size. The size is smoothed over 5 frames;
+        without a face the clip's face size stands in.
+        """
+        size = g.moving_mean(g.face_size(self.face), 5)
+        size = np.where(np.isfinite(size), size, self.unit())
+        return focal_px * self.face_width / size
+
 
 def velocity(x: np.ndarray, fps: float) -> np.ndarray:
     """Central-difference velocity along the grid (axis 0), per second; NaN next to gaps."""
@@ -78,9 +89,12 @@ def speed(x: np.ndarray, fps: float) -> np.ndarray:
 
 
 def person_features(
-    me: Body, partner: Body, *, fps: float, dyad_unit: float
+    me: Body, partner: Body, *, fps: float, dyad_unit: float, focal_px: float
 ) -> dict[str, np.ndarray]:
-    """Every per-person feature of :data:`names.PERSON_FEATURES`, as (T,) arrays."""
+    """Every per-person feature of :data:`names.PERSON_FEATURES`, as (T,) arrays.
+
+    ``focal_px`` is the camera's focal length in pixels, for the direction to the partner.
+    """
     unit = me.unit()
     face_visible, pose_visible = me.face_visible, me.pose_visible
     rot = g.head_axes(me.face)
@@ -88,9 +102,7 @@ def person_features(
     look = g.gaze(me.face, rot)
     gaze_yaw, gaze_pitch = g.direction_angles(look)
 
-    origin = g.eye_midpoint(me.face)[:, :2]
-    to_partner = partner.head() - origin
-    to_partner3 = np.concatenate([to_partner, np.zeros((len(to_partner), 1))], axis=1)
+    to_partner3 = partner_direction(me, partner, focal_px)
 
     hands = np.stack([g.nanmean(me.pose[:, list(h)], axis=1) for h in HANDS], axis=1)
     gaps = np.linalg.norm(hands[:, :, None, :] - partner.points()[:, None, :, :], axis=-1)
@@ -122,6 +134,20 @@ def person_features(
         "head_approach": head_approach,
         "trunk_lean": trunk_lean(me.pose, toward[:, 0]),
     }
+
+
+def partner_direction(me: Body, partner: Body, focal_px: float) -> np.ndarray:
+    """(T, 3) camera-axis direction from this person's eyes to the partner's head.
+
+    Across the image: the pixel offset at the pair's mean depth (weak perspective, so moving
+    the pair in the frame changes nothing); in depth: the difference of the two depths read
+    from face sizes (a parent near the webcam is far in front of a child in a high chair).
+    """
+    mine, theirs = me.depth(focal_px), partner.depth(focal_px)
+    across = (partner.head() - g.eye_midpoint(me.face)[:, :2]) * ((mine + theirs) / 2 / focal_px)[
+        :, None
+    ]
+    return np.concatenate([across, (mine - theirs)[:, None]], axis=1)
 
 
 def trunk_lean(pose: np.ndarray, toward_x: np.ndarray) -> np.ndarray:

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 
 from cuevision.features import FEATURE_NAMES, FeaturesError, compute_features
+from cuevision.features.compute import FACE_WIDTH, FOCAL_PER_SIDE
 from cuevision.types import FeatureSeries, LandmarkTracks
 from tests.features.conftest import RealFace, dyad_tracks, rotate_face
 
+DEPTH_AWARE = ("gaze_to_partner", "head_to_partner", "mutual_gaze")
 ANGLES = ("yaw", "pitch", "roll", "gaze_yaw", "gaze_pitch", "to_partner", "trunk_lean")
 
 
@@ -94,11 +96,46 @@ def test_image_size_does_not_change_features(moving: LandmarkTracks) -> None:
     assert_same_features(compute_features(moving), compute_features(bigger))
 
 
-def test_moving_and_shrinking_the_dyad_does_not_change_features(moving: LandmarkTracks) -> None:
-    """The same dyad filmed from farther away (scale 0.6) and off-centre."""
+def test_moving_the_dyad_in_the_frame_does_not_change_features(moving: LandmarkTracks) -> None:
     assert_same_features(
-        compute_features(moving), compute_features(zoomed(moving, 0.6, (0.25, 0.1)))
+        compute_features(moving), compute_features(zoomed(moving, 1.0, (0.15, -0.1)))
     )
+
+
+def test_zooming_changes_only_the_depth_read_from_face_sizes(moving: LandmarkTracks) -> None:
+    """The image shrunk by 0.6 and moved: every length and speed reads the same. The direction
+    to the partner uses each person's depth (from face size), which a zoom scales, so the three
+    features built on it are left to the next test."""
+    base, small = compute_features(moving), compute_features(zoomed(moving, 0.6, (0.25, 0.1)))
+    keep = [k for k, n in enumerate(base.names) if not n.endswith(DEPTH_AWARE)]
+    assert_same_features(
+        FeatureSeries(base.t_s, base.fps, tuple(base.names[k] for k in keep), base.values[:, keep]),
+        FeatureSeries(
+            small.t_s, small.fps, tuple(small.names[k] for k in keep), small.values[:, keep]
+        ),
+    )
+
+
+def test_walking_the_camera_back_keeps_the_gaze_angles(moving: LandmarkTracks) -> None:
+    """A pinhole camera moved back by the pair's mean distance: each person shrinks toward the
+    image centre by depth / (depth + d), the nearer one more. Angles to the partner stay within a
+    few degrees (the rest of the error is the weak-perspective approximation)."""
+    focal = FOCAL_PER_SIDE * max(moving.width, moving.height)
+    depth = {}
+    for role, track in moving.roles.items():
+        eyes = (track.face[0, 263] - track.face[0, 33]) * np.array(
+            [moving.width, moving.height, moving.width]
+        )
+        depth[role] = focal * FACE_WIDTH[role] / np.linalg.norm(eyes)
+    back = float(np.mean(list(depth.values())))
+    roles = {}
+    for role, track in moving.roles.items():
+        k = depth[role] / (depth[role] + back)
+        one = zoomed(replace(moving, roles={role: track}), k, (0.5 * (1 - k), 0.5 * (1 - k)))
+        roles[role] = one.roles[role]
+    near, far = compute_features(moving), compute_features(replace(moving, roles=roles))
+    for name in ("child.gaze_to_partner", "caregiver.head_to_partner", "child.yaw", "child.smile"):
+        np.testing.assert_allclose(near.column(name), far.column(name), atol=3.0, err_msg=name)
 
 
 def test_gaze_to_partner_dips_when_the_child_turns_to_the_caregiver(moving: LandmarkTracks) -> None:
