@@ -10,9 +10,9 @@ Three views, each per event type:
 * **Time-unit Cohen's kappa with tolerance** (Bakeman, Quera & Gnisci 2009). The session is cut
   into units of ``time_unit_s``; a unit is 1 for a coder when one of their events of the type covers
   it. A unit where the coders disagree still counts as agreement when the other coder has the same
-  value within ``± tolerance_s``. Tallied from both coders' sides (every unit counted twice, so the
-  result does not depend on which coding is the reference), then kappa by
-  :func:`sklearn.metrics.cohen_kappa_score`.
+  value within ``± tolerance_s``. Kappa (:func:`sklearn.metrics.cohen_kappa_score`) is computed
+  from each coder's side and the two are averaged, so the result does not depend on which coding
+  is the reference; with tolerance 0 it is plain time-unit Cohen's kappa.
 * **Krippendorff's alpha** (nominal, two coders) on the same units *without* tolerance: the strict
   view. ``None`` where it does not fit: when the units hold only one value across both coders.
 """
@@ -137,9 +137,10 @@ def occupancy(events: Sequence[Event], n_units: int, time_unit_s: float) -> np.n
 def tolerant_kappa(a: np.ndarray, b: np.ndarray, tolerance_units: int) -> float | None:
     """Time-unit Cohen's kappa of two 0/1 streams, disagreements forgiven within ±tolerance units.
 
-    From coder A's side, unit k agrees when B takes A's value anywhere in ``[k - t, k + t]``; the
-    same from B's side; kappa is computed on both tallies together. ``None`` where kappa is
-    undefined (both coders constant and equal).
+    From coder A's side, B's unit k is read as A's value when B takes that value anywhere in
+    ``[k - t, k + t]``; kappa(A, B read so) is one side. The result is the mean of both sides, so
+    it does not depend on which coding is the reference; with t = 0 it is plain Cohen's kappa.
+    ``None`` where kappa is undefined (both coders constant and equal).
     """
     from scipy.ndimage import maximum_filter1d, minimum_filter1d
     from sklearn.metrics import cohen_kappa_score
@@ -152,12 +153,18 @@ def tolerant_kappa(a: np.ndarray, b: np.ndarray, tolerance_units: int) -> float 
         forgiven = np.where(reader == 1, has_one, has_zero)
         return np.where(forgiven, reader, coder)
 
-    first = np.concatenate([a, b])
-    second = np.concatenate([seen_by(a, b), seen_by(b, a)])
-    if len(np.unique(np.concatenate([first, second]))) < 2:
+    sides = []
+    for first, second in ((a, seen_by(a, b)), (b, seen_by(b, a))):
+        if len(np.unique(np.concatenate([first, second]))) < 2:
+            sides.append(1.0)  # both constant and equal after forgiving: perfect agreement
+            continue
+        value = float(cohen_kappa_score(first, second))
+        if not math.isfinite(value):
+            return None
+        sides.append(value)
+    if len(np.unique(np.concatenate([a, b]))) < 2:
         return None
-    value = float(cohen_kappa_score(first, second))
-    return value if math.isfinite(value) else None
+    return float(np.mean(sides))
 
 
 def nominal_alpha(a: np.ndarray, b: np.ndarray) -> float | None:

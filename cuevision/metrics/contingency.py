@@ -13,8 +13,11 @@ Yule's Q = (ad − bc) / (ad + bc) runs from −1 (responses avoid the windows) 
 relation) to +1 (responses only inside the windows). The odds ratio is ad / bc, with 0.5 added to
 every cell only when a cell is 0. The p-value is a permutation test: the response stream is
 shifted circularly by random offsets (keeping its count and spacing, breaking only its timing
-relative to the cues), and p = (1 + #{|Q*| >= |Q|}) / (1 + N), two-sided. The statistic for the
-test is Q computed from the corrected odds ratio, so that it is defined for every shift.
+relative to the cues), and p = (1 + #{|Q*| >= |Q|}) / (1 + N), two-sided. Offsets are drawn
+uniformly from [window, session − window]: a shift shorter than the window would leave most
+responses inside the windows they answered and so re-test the observed contingency. The
+statistic for the test is Q computed from the corrected odds ratio, so that it is defined for
+every shift.
 """
 
 from __future__ import annotations
@@ -125,7 +128,9 @@ def contingency_table(
         # a*(s) = sum_k given[k] * target[k - s] for every circular shift s, at once by FFT.
         spectrum = np.fft.rfft(given.astype(float)).conj() * np.fft.rfft(target.astype(float))
         shifted_a = np.rint(np.fft.irfft(spectrum, n)).astype(np.int64)
-        shifts = np.random.default_rng(seed).integers(1, n, size=permutations)
+        width = max(1, round(window_s / time_unit_s))
+        low, high = (width, n - width) if n > 2 * width else (1, n - 1)
+        shifts = np.random.default_rng(seed).integers(low, high + 1, size=permutations)
         a_star = shifted_a[(-shifts) % n]
         q_star = _q_stat(
             a_star, n_given - a_star, n_target - a_star, n - n_given - n_target + a_star
