@@ -14,6 +14,7 @@ from cuevision.types import ROLES, FeatureSeries, LandmarkTracks, PersonTrack, R
 DEFAULT_FPS = 15.0
 MAX_GAP_S = 0.3  # interpolate across at most this much missing time; longer holes stay NaN
 MIN_VISIBILITY = 0.5  # pose points MediaPipe is less sure of than this count as missing
+IN_FRAME_MARGIN = 0.02  # pose points this far outside the frame are guesses: missing
 FOCAL_PER_SIDE = 0.87  # focal length / long image side: a webcam's ~60 degree field of view
 FACE_WIDTH: dict[Role, float] = {"caregiver": 1.0, "child": 0.8}  # eye-corner width, vs adult
 
@@ -88,7 +89,8 @@ def _body(
                 f"{pose.shape}); re-run `landmarks` to rebuild the file"
             )
     pose_xy = g.to_camera(pose[..., :3], width, height)[..., :2]
-    pose_xy[~(pose[..., 3] >= MIN_VISIBILITY)] = np.nan
+    inside = np.all(np.abs(pose[..., :2] - 0.5) <= 0.5 + IN_FRAME_MARGIN, axis=-1)
+    pose_xy[~((pose[..., 3] >= MIN_VISIBILITY) & inside)] = np.nan
     return Body(
         face=resample(t_src, g.face_subset(face, width, height), t_grid, max_gap_s),
         pose=resample(t_src, pose_xy, t_grid, max_gap_s),

@@ -17,8 +17,10 @@ FEATURE_VERSION = "1"
 
 PERSON_FEATURES: dict[str, str] = {
     "visible": "1 if this person's face or body pose was found at this time, else 0 (mask)",
-    "face_visible": "1 if the face mesh was found at this time, else 0 (mask for face features)",
-    "pose_visible": "1 if the body pose was found at this time, else 0 (mask for body features)",
+    "face_visible": "1 if the face mesh was found (or bridged across a gap of at most 0.3 s), "
+    "else 0 (mask for face features)",
+    "pose_visible": "1 if any body point was found in the frame with visibility >= 0.5, else 0 "
+    "(mask for body features)",
     "yaw": "head yaw in degrees; > 0 when the nose points toward image right",
     "pitch": "head pitch in degrees; > 0 when the face points up",
     "roll": "head roll in degrees; > 0 when the head tilts counter-clockwise in the image",

@@ -27,7 +27,8 @@ class Body:
     """One person's landmarks on the grid: NaN where missing.
 
     ``face`` is the :data:`geometry.FACE_POINTS` subset, (T, K, 3) camera pixels; ``pose`` is
-    (T, 33, 2) camera pixels (X, Y) with points of low visibility already set to NaN.
+    (T, 33, 2) camera pixels (X, Y) with points of low visibility or outside the frame (MediaPipe
+    guesses those, often with high visibility) already set to NaN.
     """
 
     face: np.ndarray

@@ -274,3 +274,25 @@ def test_bad_tracks_raise_a_clear_error(real_face: RealFace, problem: str) -> No
         fps = 0.0
     with pytest.raises(FeaturesError, match="landmarks|frame size|analysis rate"):
         compute_features(tracks, fps=fps)
+
+
+def test_trunk_lean_toward_the_partner_and_hips_out_of_frame(real_face: RealFace) -> None:
+    """Shoulders shifted toward the child (on her right) lean > 0; hips MediaPipe placed below
+    the frame's edge, however "visible" it calls them, are guesses: no lean."""
+    tracks = dyad_tracks(real_face, np.arange(10) / 15.0)
+    carer = tracks.roles["caregiver"]
+    upright = compute_features(tracks).column("caregiver.trunk_lean")
+    np.testing.assert_allclose(upright, 0.0, atol=0.5)
+    leaning = carer.pose.copy()
+    leaning[:, 11:13, 0] += 0.03
+    lean = compute_features(
+        replace(tracks, roles={**tracks.roles, "caregiver": replace(carer, pose=leaning)})
+    ).column("caregiver.trunk_lean")
+    assert (lean > 5).all()
+    below = carer.pose.copy()
+    below[:, 23:25, 1] = 1.1
+    below[:, 23:25, 3] = 0.95
+    cut = compute_features(
+        replace(tracks, roles={**tracks.roles, "caregiver": replace(carer, pose=below)})
+    ).column("caregiver.trunk_lean")
+    assert np.isnan(cut).all()
