@@ -9,9 +9,10 @@ Which rule labels which event type is a table keyed by the type's *behaviour*: i
 actor prefix removed (``child_smiles`` -> ``smiles``), so a scheme's types find their rule by
 name and the actor comes from the scheme. A type whose behaviour has no rule gets no weak labels.
 
-Thresholds were read off the features of real Lookit clips (dyads 2UWdXP and 6c6MZQ): a child
-turned to the parent reads a gaze-to-partner angle of 40-50 degrees and one facing the camera
-80-95; lengths are in face sizes, speeds in face sizes per second.
+Thresholds were read off the features of two real Lookit clips of the training dyads (2UWdXP,
+6c6MZQ; never the held-out 3dC3SQ or 4JDccE), checked against their frames: a person looking
+at the partner reads a gaze-to-partner angle of 18-58 degrees, one facing the camera 66-115.
+Lengths are in face sizes, speeds in face sizes per second.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def looks_at(series: FeatureSeries, actor: Role) -> np.ndarray:
     return _above(-_col(series, actor, "gaze_to_partner"), -LOOK_ANGLE_DEG, LOOK_SCALE_DEG)
 
 
-AWAY_DEG, TURNED_AWAY_DEG, AFTER_LOOK_S = 75.0, 110.0, 2.0
+AWAY_DEG, TURNED_AWAY_DEG, AFTER_LOOK_S = 65.0, 120.0, 2.0
 
 
 def looks_away(series: FeatureSeries, actor: Role) -> np.ndarray:

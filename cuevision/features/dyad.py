@@ -7,7 +7,7 @@ import numpy as np
 from cuevision.features.person import Body
 
 # Gaze within about this many degrees of the partner's face counts as looking at them (on real
-# clips a child turned to the parent reads 40-50 degrees, one facing the camera 80-95); the
+# clips a person looking at the partner reads 18-58 degrees, one facing the camera 66-115); the
 # logistic slope turns the angle into a probability rather than a hard cut.
 LOOK_ANGLE_DEG = 55.0
 LOOK_SLOPE_DEG = 8.0
