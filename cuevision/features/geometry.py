@@ -205,9 +205,10 @@ def face_shape(face: np.ndarray, rot: np.ndarray) -> dict[str, np.ndarray]:
     size = face_size(face)
     up = rot[..., 1]
     mouth_width = _dist(_p(face, R_MOUTH), _p(face, L_MOUTH)) / size
-    lip_up = _p(face, LIP_UP_IN)
+    lip_up, lip_down = _p(face, LIP_UP_IN), _p(face, LIP_DOWN_IN)
     corners = (_p(face, R_MOUTH) + _p(face, L_MOUTH)) / 2
-    raise_ = np.sum((corners - lip_up) * up, -1) / size
+    # Against the mouth's centre, an open mouth alone leaves the corners level; a smile lifts them.
+    raise_ = np.sum((corners - (lip_up + lip_down) / 2) * up, -1) / size
     eyes = [
         _dist(_p(face, top), _p(face, low)) / _dist(_p(face, outer), _p(face, inner))
         for top, low, outer, inner in (
@@ -223,7 +224,7 @@ def face_shape(face: np.ndarray, rot: np.ndarray) -> dict[str, np.ndarray]:
         )
     ]
     return {
-        "mouth_open": _dist(lip_up, _p(face, LIP_DOWN_IN)) / size,
+        "mouth_open": _dist(lip_up, lip_down) / size,
         "mouth_width": mouth_width,
         "lip_corner_raise": raise_,
         "smile": raise_ + mouth_width,

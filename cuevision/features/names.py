@@ -32,8 +32,8 @@ PERSON_FEATURES: dict[str, str] = {
     "partner's face (like gaze_to_partner, without the iris)",
     "mouth_open": "gap between the inner lips, in face sizes",
     "mouth_width": "distance between the lip corners, in face sizes",
-    "lip_corner_raise": "height of the lip corners above the inner upper lip along the face's "
-    "up axis, in face sizes (rises in a smile)",
+    "lip_corner_raise": "height of the lip corners above the centre of the inner lips along the "
+    "face's up axis, in face sizes (rises in a smile)",
     "smile": "smile measure: lip_corner_raise + mouth_width",
     "eye_open": "eye openness: lid gap over eye width, mean of both eyes",
     "brow_raise": "height of the brows above the eye centres along the face's up axis, "
