@@ -233,17 +233,16 @@ def dyad_script(*, seed: int = 0, duration_s: float = 20.0, fps: float = 15.0) -
     return script
 
 
-def _face_box(script: DyadScript, role: Role, t_s: float) -> tuple[float, float]:
-    """Left and right x of the role's face (cheek to cheek with hair) in frame pixels."""
-    half = FACE_HALF_WIDTH[role] * SCALE[role] * script.value_at(role, "scale", t_s)
-    x = script.value_at(role, "x", t_s)
-    return x - half, x + half
-
-
 def _intervals(script: DyadScript, role: Role, inside: bool) -> tuple[tuple[float, float], ...]:
     """Intervals (1 ms resolution) where the role's face is wholly inside, or wholly outside."""
     times = np.arange(0.0, script.duration_s + 1e-9, 0.001)
-    boxes = np.array([_face_box(script, role, t) for t in times])
+
+    def channel(name: str) -> np.ndarray:
+        keys = np.array(script.channels[role][name])
+        return np.interp(times, keys[:, 0], keys[:, 1])
+
+    half = FACE_HALF_WIDTH[role] * SCALE[role] * channel("scale")
+    boxes = np.stack([channel("x") - half, channel("x") + half], axis=1)
     if inside:
         mask = (boxes[:, 0] >= 0) & (boxes[:, 1] <= script.width)
     else:
