@@ -18,7 +18,11 @@ WEBHOOK_ACTIONS = ("ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELE
 
 
 def _plain(model: Any) -> dict[str, Any]:
-    return dict(model.model_dump(mode="json")) if hasattr(model, "model_dump") else dict(model)
+    return (
+        dict(model.model_dump(mode="json", warnings=False))
+        if hasattr(model, "model_dump")
+        else dict(model)
+    )
 
 
 class Studio:
@@ -91,11 +95,21 @@ class Studio:
         hook = next((h for h in hooks if h.url == url and h.project == project_id), None)
         if hook is not None:
             hook_id = int(hook.id)
-            if hook.headers != headers or not hook.is_active:
+            if (
+                hook.headers != headers
+                or not hook.is_active
+                or set(hook.actions or ()) != set(WEBHOOK_ACTIONS)
+            ):
                 self._call(
                     "update webhook",
                     lambda: self._sdk.webhooks.update(
-                        hook_id, url=url, headers=headers, is_active=True
+                        hook_id,
+                        url=url,
+                        headers=headers,
+                        is_active=True,
+                        send_payload=True,
+                        send_for_all_actions=False,
+                        actions=list(WEBHOOK_ACTIONS),
                     ),
                 )
             return

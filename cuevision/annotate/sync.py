@@ -221,6 +221,8 @@ def _annotator(annotation: dict[str, Any]) -> str | None:
 def pull(outdir: Path, settings: SyncSettings) -> PullResult:
     """Fetch the session's current annotation and write what it confirms and rejects."""
     outdir = Path(outdir).resolve()
+    if not outdir.is_dir():
+        raise SessionError(f"{outdir}: no such folder; give a pushed OUTDIR")
     state = _session(outdir)
     scheme = load_scheme(state.get("scheme"))
     source, _ = _candidates(outdir, scheme)

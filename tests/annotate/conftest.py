@@ -150,6 +150,7 @@ def api(
         thread.join(timeout=10)
 
 
+@pytest.fixture(scope="session")
 def cli_args(api: ApiSettings) -> tuple[str | Path | int, ...]:
     """The options that point `cuevision annotate` at the test's API and Label Studio."""
     ls = api.labelstudio
@@ -167,9 +168,10 @@ def cli_args(api: ApiSettings) -> tuple[str | Path | int, ...]:
     )
 
 
-def ls_client(settings: LabelStudioSettings) -> httpx.Client:
+@pytest.fixture(scope="session")
+def client(labelstudio: LabelStudioSettings) -> httpx.Client:
     """A plain HTTP client on Label Studio's REST API, playing the annotator."""
-    conn = connection(settings)
+    conn = connection(labelstudio)
     return httpx.Client(
         base_url=conn.url, headers={"Authorization": f"Token {conn.token}"}, timeout=60
     )
