@@ -2,7 +2,8 @@
 
 A :class:`Body` holds one person's resampled landmarks in camera pixels (X right, Y up). All
 lengths are divided by a face size, so the features read the same whatever the image size, the
-zoom or the place of the dyad in the frame.
+zoom or the place of the dyad in the frame. The direction to the partner is taken in 3-D, with
+depth from face sizes: it stays put when the camera moves back (a zoom alone changes it).
 """
 
 from __future__ import annotations
