@@ -81,6 +81,7 @@ def looks_away(series: FeatureSeries, actor: Role) -> np.ndarray:
     window = max(int(round(AFTER_LOOK_S * series.fps)), 1)
     # True where a looking-at frame lies within the window before (not after) this frame.
     recent = np.convolve(looked.astype(float), np.ones(window), mode="full")[: len(looked)] > 0
+    # Long after a look, gaze off the partner is just not looking: scored below 0.5, not NaN.
     return np.maximum(np.where(recent, gaze_off, np.minimum(gaze_off, 0.49)), turned)
 
 
