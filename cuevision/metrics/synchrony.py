@@ -19,7 +19,9 @@ default), and the segments are dealt to the child's windows in shuffled order. E
 window is a continuous piece of real caregiver signal (cutting the series itself would add jumps
 that lower every surrogate r and flatter the data), and runs of overlapping windows stay
 together, so a surrogate mean varies as much as the observed one (shuffling single windows made
-the null far too narrow: 35 % false positives on independent signals; segments: 1 in 40).
+the null far too narrow: 35 % false positives on independent signals; segments: 1 in 40). No
+segment keeps its own partner. A short session has few segments (a 40 s clip has 3), so its
+surrogate test has little power: read its ``surrogate_p`` with ``n_windows`` in mind.
 ``surrogate_p`` = (1 + #{surrogate mean peak r >= observed}) / (1 + N); ``effect_size`` =
 (observed − surrogate mean) / surrogate SD. ``leader`` is ``child`` for a positive median peak lag
 and ``caregiver`` for a negative one, but only when synchrony beats the surrogates
@@ -240,7 +242,10 @@ def synchrony(
     segments = np.array_split(np.arange(n_windows), max(1, math.ceil(n_windows / per_segment)))
     null = np.full(surrogates if np.isfinite(peak_r).any() and len(segments) > 1 else 0, np.nan)
     for i in range(null.size):
-        pairing = np.concatenate([segments[k] for k in rng.permutation(len(segments))])
+        order = rng.permutation(len(segments))
+        while (order == np.arange(len(segments))).any():  # no segment keeps its own partner
+            order = rng.permutation(len(segments))
+        pairing = np.concatenate([segments[k] for k in order])
         shuffled = xcorr_of(pairing=pairing)
         mean = _nanmean(peak_nearest_zero(shuffled)[1])
         null[i] = np.nan if mean is None else mean
