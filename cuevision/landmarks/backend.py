@@ -36,21 +36,12 @@ from mediapipe.tasks.python.metadata.metadata_writers import (
     model_asset_bundle_utils,
 )
 
+from cuevision.landmarks.tracking import FaceBox
+
 N_FACE = 478
 N_POSE = 33
 HEAD_AND_SHOULDERS = slice(0, 13)  # pose landmarks 0..12: face points and both shoulders
 _MODULES = Path(mp.__file__).parent / "modules"
-
-
-@dataclass(frozen=True)
-class FaceBox:
-    """A detected face in normalised coordinates of the full frame."""
-
-    cx: float
-    cy: float
-    w: float
-    h: float
-    score: float
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,11 +29,16 @@ from cuevision import __version__
 from cuevision.landmarks.io import RowWriter, relabel
 from cuevision.landmarks.pose_worker import PoseStream
 from cuevision.landmarks.roles import Side, assign_roles
-from cuevision.landmarks.tracking import Box, Tracker
+from cuevision.landmarks.tracking import Box, FaceBox, Tracker
 from cuevision.types import ROLES, Role, VideoInfo
 from cuevision.video import Frame, decode, probe
 
+if TYPE_CHECKING:
+    from cuevision.landmarks.backend import FaceBackend
+
 TRACKS = ("track0", "track1")
+FOLLOWED_SCORE = 0.5  # face_score of a face found by its mesh alone, without a detection
+FOLLOW_BOX = 0.8  # a detection box is about this fraction of the mesh's landmark box
 
 
 def _default_cache() -> Path:
@@ -53,7 +58,7 @@ class LandmarkSettings:
     max_gap_s: float = 1.0  # a track unseen for longer has left the frame
     cache_dir: Path = field(default_factory=_default_cache)  # the built pose model bundle
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data.pop("cache_dir")  # where a model is cached does not change results
         return data
@@ -122,15 +127,16 @@ def extract_landmarks(
             "min_visibility": settings.pose_min_visibility,
         },
     )
+    meshes: dict[int, np.ndarray] = {}
     evidence: list[tuple[float, ...]] = []  # per frame: tracklet, size, roundness, x by slot
     try:
         with RowWriter(partial) as writer:
             for done, frame in enumerate(decode(video, target_fps=target_fps), start=1):
-                meshes, scores = _faces(faces, tracker, frame)
+                meshes, scores = _faces(faces, tracker, frame, meshes)
                 pose_points, pose_scores = poses.get(frame.index)
                 heads = [_head(p, info.width, info.height) for p in pose_points]
                 pose_of = tracker.assign_poses(heads, frame.t_s)
-                row = [np.nan] * 6  # size, roundness, x for slot 0, then for slot 1
+                row = [np.nan] * 6  # size, roundness, x (face, else pose head) per slot
                 for slot, label in enumerate(TRACKS):
                     mesh = meshes.get(slot)
                     k = pose_of.get(slot)
@@ -146,6 +152,8 @@ def extract_landmarks(
                     )
                     if mesh is not None:
                         row[3 * slot : 3 * slot + 3] = _face_shape(mesh, info.width, info.height)
+                    elif k is not None:
+                        row[3 * slot + 2] = heads[k][0] / info.width
                 writer.end_frame()
                 evidence.append((*tracker.tracklets(frame.t_s), *row))
                 if progress is not None:
@@ -186,9 +194,14 @@ def extract_landmarks(
 
 
 def _faces(
-    backend: Any, tracker: Tracker, frame: Frame
+    backend: FaceBackend, tracker: Tracker, frame: Frame, previous: dict[int, np.ndarray]
 ) -> tuple[dict[int, np.ndarray], dict[int, float]]:
-    """Face meshes and detection scores by track slot."""
+    """Face meshes and scores by track slot.
+
+    A face the detector misses in this frame (a profile, a close-up, motion blur) is followed by
+    its mesh from the previous analysed frame (``previous``), scored ``FOLLOWED_SCORE``; the
+    mesh's own presence check ends the chase when the face is gone.
+    """
     height, width = frame.image.shape[:2]
     boxes = backend.detect(frame.image)[:4]
     pixel = [Box(b.cx * width, b.cy * height, math.sqrt(b.w * width * b.h * height)) for b in boxes]
@@ -199,6 +212,27 @@ def _faces(
         if mesh is not None:
             meshes[slot] = mesh
             scores[slot] = boxes[k].score
+    for slot, last in previous.items():
+        if slot in meshes:
+            continue
+        low, high = last[:, :2].min(axis=0), last[:, :2].max(axis=0)
+        cx, cy = (low + high) / 2
+        w, h = (high - low) * FOLLOW_BOX
+        mesh = backend.mesh(frame.image, slot, FaceBox(float(cx), float(cy), float(w), float(h), 0))
+        if mesh is None:
+            continue
+        centre = mesh[:, :2].mean(axis=0)
+        size = math.sqrt(float(w) * width * float(h) * height)
+        if any(  # never two tracks on one face
+            np.hypot(*((centre - other[:, :2].mean(axis=0)) * (width, height))) < size / 2
+            for other in meshes.values()
+        ):
+            continue
+        meshes[slot] = mesh
+        scores[slot] = FOLLOWED_SCORE
+        tracker.follow_face(
+            slot, Box(float(centre[0] * width), float(centre[1] * height), size), frame.t_s
+        )
     return meshes, scores
 
 

@@ -6,17 +6,26 @@ these "not the same person" links form a bipartite graph, and each connected par
 consistent role assignments. Each tracklet collects votes for "child" (positive) or "caregiver"
 (negative), one per frame with its face:
 
-- **Face size, paired:** in a frame with both faces, +1 for the smaller face, -1 for the larger
-  (distance to the camera and zoom act on both alike).
-- **Face size, alone:** +-0.5 by the log ratio to the session's median face size (saturating at
-  1.5x), a weak cue, as the child may come close to the camera.
-- **Face roundness:** width / height of the face mesh (3D distances between cheeks 234-454 and
-  forehead-chin 10-152) is higher for a small child's rounder face (measured median: 1.01 vs
-  0.88, 0.90 vs 0.83, 0.89 vs 0.92 on three Lookit dyads, the last with the child nearer the
-  camera); +-1 per 0.05 above or below the session's median.
+- **Face roundness**, the strongest cue: width / height of the face mesh (3D distances between
+  the cheeks 234-454 and forehead to chin 10-152, so turning the head changes it little) is
+  higher for a small child's rounder face. Median child vs caregiver on the four Lookit dyads,
+  measured on frames with both faces: 1.01 vs 0.88, 0.93 vs 0.83, 0.94 vs 0.89, 0.97 vs 0.83,
+  including the two where the child comes nearer the camera than the parent. In a frame with
+  both faces, +-1 per 0.05 of difference between the two (antisymmetric); alone, against the
+  session's median.
+- **Face size**: a child may sit nearer the camera (it does in two of the four dyads), so with
+  both faces the vote grows with the size ratio: +-1 per factor 1.25 (log scale), at most +-2,
+  so a clearly smaller face (1.56x) outweighs roundness. Alone, +-0.25 by the log ratio to the
+  session's median size, saturating at 1.5x. Weighed on the paired frames of the four dyads and
+  the synthetic one (whose sprites are all adult faces), these votes favour the true child in
+  every clip (the sum of votes: +608, +76, +6, +79, +161).
 
-Each connected part takes the assignment the votes favour; ``confidence`` is the net agreement
-of all votes with the chosen roles, ``(agree - disagree) / total``, 0..1. The override
+Each connected part takes the assignment the votes favour. Then, where that puts the two
+people's faces on clearly different sides of the image, every sighting (a face, or a body whose
+face is hidden) adds half a vote for the role whose side it is on, and the parts are decided
+again: people in a play session rarely swap sides, and this carries the roles to tracklets with
+little evidence of their own. ``confidence`` is the net agreement of all votes with the chosen
+roles, ``(agree - disagree) / total``, 0..1. The override
 ``child_side`` replaces the votes by the side: +1 per frame for the tracklet on the child's side
 of its partner, or of the image centre when alone; confidence 1.
 """
@@ -30,7 +39,12 @@ import numpy as np
 
 Side = Literal["left", "right"]
 ROUNDNESS_STEP = 0.05  # width/height difference worth one full vote
-SIZE_RATIO_STEP = 1.5  # face size ratio to the session median worth half a vote
+SIZE_RATIO_STEP = 1.5  # face size ratio to the session median worth a full size vote
+SIDE_APART = 0.15  # the roles' median face x this far apart: people keep their sides
+SIDE_WEIGHT = 0.5  # a sighting on one role's side: half a vote
+PAIRED_SIZE_STEP = 1.25  # of two faces, one this much smaller: a full vote ...
+PAIRED_SIZE_CAP = 2.0  # ... and at most two (1.56x), which outweighs roundness
+ALONE_SIZE_WEIGHT = 0.25  # a lone face smaller than the session's median: a quarter vote
 
 
 @dataclass(frozen=True)
@@ -50,18 +64,35 @@ def assign_roles(
     child_side: Side | None = None,
 ) -> RoleAssignment:
     """Roles from (N, 2) per-frame, per-slot arrays: tracklet id (-1 none), face size px,
-    face roundness and face centre x (NaN where no face).
+    face roundness, and x of the face centre (else of the pose's head; NaN where nobody).
 
     >>> t = np.array([[0, 1], [0, 1], [0, -1]])
     >>> size = np.array([[80.0, 40.0], [82.0, 41.0], [79.0, np.nan]])
-    >>> a = assign_roles(t, size, np.full((3, 2), np.nan), np.full((3, 2), 0.5))
+    >>> roundness = np.where(np.isfinite(size), 0.9, np.nan)
+    >>> a = assign_roles(t, size, roundness, np.full((3, 2), 0.5))
     >>> a.child_slot.tolist(), a.confidence
     ([1, 1, 1], 1.0)
     """
-    votes = _side_votes(x, tracklet, child_side) if child_side else _votes(size, roundness)
+    if child_side:
+        is_child, _ = _solve(tracklet, _side_votes(x, tracklet, child_side))
+        return RoleAssignment(
+            _child_slot(tracklet, is_child), 1.0, f"override: child on the {child_side}"
+        )
+    votes = _votes(size, roundness)
+    first, _ = _solve(tracklet, votes)
+    side = _side_prior(tracklet, x, size, _child_slot(tracklet, first))
+    is_child, confidence = _solve(tracklet, votes + side)
+    method = f"face roundness and size votes over {len(is_child)} tracklets"
+    if side.any():
+        method += ", and which side each person keeps"
+    return RoleAssignment(_child_slot(tracklet, is_child), confidence, method)
+
+
+def _solve(tracklet: np.ndarray, votes: np.ndarray) -> tuple[dict[int, bool], float]:
+    """Tracklet -> is the child, colouring each part of the not-the-same-person graph as its
+    votes favour; and the net agreement of all votes with that, 0..1."""
     ids = sorted(set(tracklet[tracklet >= 0].tolist()))
     score = {i: float(votes[tracklet == i].sum()) for i in ids}
-    weight = {i: float(np.abs(votes[tracklet == i]).sum()) for i in ids}
     partners: dict[int, set[int]] = {i: set() for i in ids}
     for a, b in tracklet[(tracklet >= 0).all(axis=1)].tolist():
         partners[a].add(b)
@@ -71,7 +102,7 @@ def assign_roles(
     for start in ids:
         if start in is_child:
             continue
-        part = {start: True}  # colour a connected part by breadth-first search
+        part = {start: True}  # breadth-first colouring of one connected part
         todo = [start]
         while todo:
             node = todo.pop()
@@ -80,39 +111,66 @@ def assign_roles(
                     part[other] = not part[node]
                     todo.append(other)
         net = sum(score[i] if child else -score[i] for i, child in part.items())
-        flip = net < 0
-        is_child.update({i: child != flip for i, child in part.items()})
+        is_child.update({i: child != (net < 0) for i, child in part.items()})
         agree += abs(net)
-    total = sum(weight.values())
+    total = float(np.abs(votes[tracklet >= 0]).sum())
+    return is_child, round(agree / total, 3) if total else 0.0
+
+
+def _child_slot(tracklet: np.ndarray, is_child: dict[int, bool]) -> np.ndarray:
+    """(N,) the slot holding the child in each frame (0 where nobody is seen)."""
     child_slot = np.zeros(len(tracklet), np.int8)
     for slot in (0, 1):
         present = tracklet[:, slot] >= 0
-        child_here = np.array([is_child[i] for i in tracklet[present, slot].tolist()], bool)
+        here = np.array([is_child[i] for i in tracklet[present, slot].tolist()], bool)
         rows = np.flatnonzero(present)
-        child_slot[rows[child_here]] = slot
-        child_slot[rows[~child_here]] = 1 - slot
-    if child_side:
-        return RoleAssignment(child_slot, 1.0, f"override: child on the {child_side}")
-    confidence = round(agree / total, 3) if total else 0.0
-    method = f"face size and roundness votes over {len(ids)} tracklets"
-    return RoleAssignment(child_slot, confidence, method)
+        child_slot[rows[here]] = slot
+        child_slot[rows[~here]] = 1 - slot
+    return child_slot
+
+
+def _side_prior(
+    tracklet: np.ndarray, x: np.ndarray, size: np.ndarray, child_slot: np.ndarray
+) -> np.ndarray:
+    """(N, 2) votes for people keeping their side of the image, from a first assignment.
+
+    Where the first assignment puts the child's and the caregiver's faces clearly apart (median
+    x at least ``SIDE_APART`` apart), every sighting (face, or body when the face is hidden)
+    votes ``SIDE_WEIGHT`` for the role whose side it is on: this carries the roles to tracklets
+    with little evidence of their own, such as a body whose face is covered.
+    """
+    rows = np.arange(len(x))
+    faces = np.isfinite(size)
+    child_x = x[rows, child_slot][faces[rows, child_slot]]
+    care_x = x[rows, 1 - child_slot][faces[rows, 1 - child_slot]]
+    if not len(child_x) or not len(care_x):
+        return np.zeros(x.shape)
+    apart = float(np.median(child_x) - np.median(care_x))
+    if abs(apart) < SIDE_APART:
+        return np.zeros(x.shape)
+    middle = float(np.median(care_x)) + apart / 2
+    votes = SIDE_WEIGHT * np.clip((x - middle) * np.sign(apart) / SIDE_APART, -1.0, 1.0)
+    return np.where((tracklet >= 0) & np.isfinite(x), votes, 0.0)
 
 
 def _votes(size: np.ndarray, roundness: np.ndarray) -> np.ndarray:
     """(N, 2) child votes per frame and slot (see module docstring)."""
-    seen = np.isfinite(size)
     votes = np.zeros(size.shape, np.float64)
+    seen = np.isfinite(size) & np.isfinite(roundness)
+    if not seen.any():
+        return votes
     paired = seen.all(axis=1)
-    smaller = size[paired, 1] < size[paired, 0]
-    votes[paired, 1] = np.where(smaller, 1.0, -1.0)
+    alone = seen & ~paired[:, None]
+    # paired: the rounder and the smaller face of the two
+    rounder = np.clip((roundness[paired, 1] - roundness[paired, 0]) / ROUNDNESS_STEP, -1, 1)
+    smaller = np.log(size[paired, 0] / size[paired, 1]) / np.log(PAIRED_SIZE_STEP)
+    votes[paired, 1] = rounder + np.clip(smaller, -PAIRED_SIZE_CAP, PAIRED_SIZE_CAP)
     votes[paired, 0] = -votes[paired, 1]
-    if seen.any():
-        alone = seen & ~paired[:, None]
-        ratio = np.log(np.nanmedian(size) / size[alone]) / np.log(SIZE_RATIO_STEP)
-        votes[alone] = 0.5 * np.clip(ratio, -1.0, 1.0)
-        rounded = np.isfinite(roundness)
-        centre = np.median(roundness[rounded])
-        votes[rounded] += np.clip((roundness[rounded] - centre) / ROUNDNESS_STEP, -1.0, 1.0)
+    # alone: against the session's medians
+    centre = np.median(roundness[seen])
+    ratio = np.log(np.median(size[seen]) / size[alone]) / np.log(SIZE_RATIO_STEP)
+    votes[alone] = np.clip((roundness[alone] - centre) / ROUNDNESS_STEP, -1, 1)
+    votes[alone] += ALONE_SIZE_WEIGHT * np.clip(ratio, -1.0, 1.0)
     return votes
 
 

@@ -29,6 +29,17 @@ POSE_GATE = 3.0  # a pose's head farther than this many face sizes from a face i
 
 
 @dataclass(frozen=True)
+class FaceBox:
+    """A detected face in normalised coordinates of the full frame."""
+
+    cx: float
+    cy: float
+    w: float
+    h: float
+    score: float
+
+
+@dataclass(frozen=True)
 class Box:
     """A face in pixels: centre, size (geometric mean of width and height)."""
 
@@ -79,6 +90,12 @@ class Tracker:
             self._tracks[slot].face = boxes[box_index]
             self._tracks[slot].face_t = t_s
         return {slot: box_index for box_index, slot in pairs}
+
+    def follow_face(self, slot: int, box: Box, t_s: float) -> None:
+        """Record a face of ``slot`` that was found without a detection (followed by its mesh)."""
+        self._resume(slot, t_s)
+        self._tracks[slot].face = box
+        self._tracks[slot].face_t = t_s
 
     def _resume(self, slot: int, t_s: float) -> None:
         track = self._tracks[slot]

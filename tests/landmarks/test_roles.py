@@ -1,0 +1,62 @@
+"""Role assignment per tracklet (pure logic: hand-made evidence, no video)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cuevision.landmarks.roles import assign_roles
+
+NAN = np.nan
+
+
+def _evidence(rows: list[tuple[int, float, float, float, int, float, float, float]]) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:  # fmt: skip
+    """Rows of (tracklet, size, roundness, x) for slot 0 then slot 1."""
+    a = np.array(rows, np.float64)
+    return a[:, [0, 4]].astype(np.int64), a[:, [1, 5]], a[:, [2, 6]], a[:, [3, 7]]
+
+
+def test_tracklets_after_a_gap_get_roles_of_their_own() -> None:
+    """Slot 0 holds the adult, loses it, then takes the child when the child re-enters alone::
+
+        frame     0  1  2  3 | 4  5 | 6  7
+        slot 0    A  A  A  A | .  . | C' C'    A adult (large, long face), C child (small, round)
+        slot 1    C  C  C  C | .  . | .  .     C' the child again, in slot 0, tracklet 2
+
+    Slot 0 must not keep the caregiver role through frames 6-7.
+    """
+    adult = (0, 120.0, 0.82, 0.3)
+    child = (1, 70.0, 0.97, 0.7)
+    none = (-1, NAN, NAN, NAN)
+    again = (2, 72.0, 0.98, 0.6)
+    rows = [(*adult, *child)] * 4 + [(*none, *none)] * 2 + [(*again, *none)] * 2
+    result = assign_roles(*_evidence(rows))
+    seen = [0, 1, 2, 3, 6, 7]  # frames 4-5 have nobody: either slot may be called the child
+    assert result.child_slot[seen].tolist() == [1, 1, 1, 1, 0, 0]
+    assert result.confidence > 0.8
+
+
+def test_rounder_face_is_the_child_even_when_nearer_the_camera() -> None:
+    """A toddler close to the camera: her face is a little larger, but much rounder."""
+    rows = [(0, 100.0, 0.83, 0.2, 1, 110.0, 0.97, 0.7)] * 10
+    assert assign_roles(*_evidence(rows)).child_slot.tolist() == [1] * 10
+
+
+def test_much_smaller_face_outweighs_roundness() -> None:
+    rows = [(0, 120.0, 0.80, 0.2, 1, 60.0, 0.75, 0.7)] * 10
+    assert assign_roles(*_evidence(rows)).child_slot.tolist() == [1] * 10
+
+
+def test_child_side_override_wins() -> None:
+    rows = [(0, 120.0, 0.80, 0.2, 1, 60.0, 0.97, 0.7)] * 5 + [(0, 118.0, 0.8, 0.25, -1, NAN,
+            NAN, NAN)]  # fmt: skip
+    result = assign_roles(*_evidence(rows), child_side="left")
+    assert result.child_slot.tolist() == [0] * 6
+    assert result.confidence == 1.0 and "override" in result.method
+
+
+def test_nobody_at_all() -> None:
+    rows = [(-1, NAN, NAN, NAN, -1, NAN, NAN, NAN)] * 3
+    result = assign_roles(*_evidence(rows))
+    assert result.child_slot.shape == (3,) and result.confidence == 0.0
