@@ -81,8 +81,9 @@ def _photo(role: str) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-def load_sprite(role: str, scale: float) -> Sprite:
-    """The role's sprite resampled by ``scale``, with a soft mask around head and shoulders."""
+def load_sprite(role: str, scale: float, stretch: float = 1.0) -> Sprite:
+    """The role's sprite resampled by ``scale`` (and ``stretch`` more across: a rounder face),
+    with a soft mask around head and shoulders."""
     spec = _SPECS[role]
     x0, y0, x1, y1 = spec.crop
     photo = _photo(role)[y0:y1, x0:x1].astype(np.float32)
@@ -93,17 +94,17 @@ def load_sprite(role: str, scale: float) -> Sprite:
     torso = ((xx + x0 - tx) / trx) ** 2 + ((yy + y0 - ty) / try_) ** 2 <= 1.0
     alpha = ndimage.gaussian_filter((head | torso).astype(np.float32) * 255.0, 3.0)
     rgba = np.dstack([photo, alpha])
-    size = (round(rgba.shape[0] * scale), round(rgba.shape[1] * scale))
+    size = (round(rgba.shape[0] * scale), round(rgba.shape[1] * scale * stretch))
     zoom = (size[0] / rgba.shape[0], size[1] / rgba.shape[1], 1.0)
     rgba = ndimage.zoom(rgba, zoom, order=1).astype(np.float32)
 
     def at(x: float, y: float) -> tuple[float, float]:
-        return (x - x0) * scale, (y - y0) * scale
+        return (x - x0) * scale * stretch, (y - y0) * scale
 
     return Sprite(
         rgba=rgba,
         nose=at(*spec.nose),
-        head_radius=rx * scale,
+        head_radius=rx * scale * stretch,
         chin_y=at(0, spec.chin_y)[1],
         mouth_x=(at(spec.mouth_x[0], 0)[0], at(spec.mouth_x[1], 0)[0]),
         lip_y=at(0, spec.lip_y)[1],

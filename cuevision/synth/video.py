@@ -6,17 +6,29 @@ other (0.2 s turns, so onsets are sharp), smile, open their mouths, has the care
 the child leave the frame and come back. :func:`dyad_script` computes what happens without
 rendering; :func:`make_dyad_video` renders it and writes the events as ``truth.csv``.
 
-The 20 s base script (times get a seeded jitter of up to 0.15 s per beat; longer videos repeat it,
-shorter ones cut it)::
+The 20 s base script, nominal times in seconds (each beat gets a seeded jitter of up to 0.15 s;
+longer videos repeat the cycle, shorter ones cut it)::
 
-    t (s)  0    2    4    6    8    10   12   14   16   18   20
-    child  .lk>--.sm==.   .away>--lk>--.   .lk>--sm=.  <exit..enter> .lk>---
-    carer  .   .lk>-----sm=====.lean=========.                         .lk>-sm=
-
-Child cues answered within 3 s (look at 1.2 s -> caregiver looks at 2.2 s; smile at 3.0 s ->
-caregiver smiles at 3.8 s), a rupture (child looks away at 6.0 s) answered by a lean-in and
-repaired (child looks back at 8.7 s), an unanswered bid (look at 11.2 s, smile at 12.0 s), and an
-exit (14.0 s) and re-entry (17.3 s).
+    t (s)  child                                 caregiver
+     1.2   looks at caregiver (turn arrives)
+     2.2                                         looks at child (answers after 1.0 s)
+     3.0   smiles, opens mouth
+     3.8                                         smiles (answers after 0.8 s), talks
+     4.6   turns ahead
+     6.0   looks away (rupture; turn starts)
+     6.8                                         leans in (movement starts), talks
+     8.7   looks at caregiver (repair)
+     9.4                                         leans back; turns ahead at 9.8
+    10.2   turns ahead
+    11.5   looks at caregiver (unanswered)
+    12.3   smiles (unanswered)
+    13.3   turns ahead
+    14.0   leaves the frame (wholly out ~14.5-16.8)
+    16.5   comes back (whole face in from ~17.0)
+    18.0   looks at caregiver
+    18.8                                         looks at child (answers after 0.8 s)
+    19.2                                         smiles
+    19.6   turns ahead                           turns ahead; all is home again at 20 s
 """
 
 from __future__ import annotations
@@ -38,8 +50,9 @@ TURN_S = 0.2  # head turns take this long: onsets are sharp
 LOOK_AT = {"caregiver": 45.0, "child": -45.0}  # yaw facing the partner (caregiver left of child)
 AWAY = {"caregiver": -45.0, "child": 45.0}
 BASE_S = 20.0
-SCALE = {"caregiver": 0.6, "child": 0.9}  # of the source photos
-HOME = {"caregiver": (170.0, 150.0), "child": (530.0, 225.0)}  # nose position, frame pixels
+SCALE = {"caregiver": 0.65, "child": 0.75}  # of the source photos
+STRETCH = {"caregiver": 1.0, "child": 1.25}  # widening: a child's face is rounder
+HOME = {"caregiver": (170.0, 165.0), "child": (530.0, 225.0)}  # nose position, frame pixels
 LEAN = (55.0, 1.15)  # caregiver lean-in: shift toward the child (px) and growth
 FACE_HALF_WIDTH = {"caregiver": 92.0, "child": 46.0}  # cheek to cheek / 2, photo pixels
 EXIT_X = 820.0
@@ -55,13 +68,14 @@ Keys = tuple[tuple[float, float], ...]
 class DyadScript:
     """What happens in a synthetic dyad video, exactly.
 
-    ``channels[role][name]`` are keyframes ``(t_s, value)``, linear in between, for ``yaw``
-    (degrees, > 0 when the nose points to image right: the cylinder turn of the sprite; FaceMesh
-    head pose reads about 0.4-0.65 of it), ``mouth`` and ``smile`` (0..1), ``x``, ``y`` (nose,
-    pixels) and ``scale``. ``visible[role]`` are the intervals where the whole face is in frame,
-    ``absent[role]`` those where all of it is out of frame (in between, it is partly cut off).
-    Rendering adds nuisances that are not in the keyframes: a position jitter of at most 1.5 px,
-    a slow head sway of at most 1.5 degrees of yaw, exposure drift and sensor noise.
+    ``channels[role][name]`` are keyframes ``(t_s, value)``, linear in between, for ``yaw``,
+    ``mouth`` and ``smile`` (0..1), ``x``, ``y`` (nose, pixels) and ``scale``. Yaw is in degrees,
+    > 0 when the nose points to image right: the cylinder turn of the sprite. FaceMesh head pose
+    (``features.geometry.head_pose``) reads about 0.4-0.5 of it: +-45 reads +-17 to 25.
+    ``visible[role]`` are the intervals where the whole face is in frame, ``absent[role]`` those
+    where all of it is out of frame (in between, it is partly cut off). Rendering adds nuisances
+    that are not in the keyframes: a position jitter of at most 1.5 px, a slow head sway of at
+    most 1.5 degrees of yaw, exposure drift and sensor noise.
     """
 
     seed: int
@@ -182,10 +196,10 @@ def _base(rng: np.random.Generator, t0: float) -> tuple[dict[Role, dict[str, _Tr
     turn("child", c_back, 0.0)
     event("child", "looks_at_caregiver", c_look, c_back)
     # An unanswered bid: the caregiver keeps looking ahead and does not smile.
-    c_look = turn("child", at(11.0), LOOK_AT["child"])
-    c_smile = at(12.0)
+    c_look = turn("child", at(11.3), LOOK_AT["child"])
+    c_smile = at(12.3)
     smile("child", c_smile, c_smile + 0.9)
-    c_back = at(13.0)
+    c_back = at(13.3)
     turn("child", c_back, 0.0)
     event("child", "looks_at_caregiver", c_look, c_back)
     # The child leaves the frame and comes back.
@@ -241,7 +255,7 @@ def _intervals(script: DyadScript, role: Role, inside: bool) -> tuple[tuple[floa
         keys = np.array(script.channels[role][name])
         return np.interp(times, keys[:, 0], keys[:, 1])
 
-    half = FACE_HALF_WIDTH[role] * SCALE[role] * channel("scale")
+    half = FACE_HALF_WIDTH[role] * SCALE[role] * STRETCH[role] * channel("scale")
     boxes = np.stack([channel("x") - half, channel("x") + half], axis=1)
     if inside:
         mask = (boxes[:, 0] >= 0) & (boxes[:, 1] <= script.width)
@@ -282,7 +296,9 @@ def _paste(canvas: np.ndarray, rgba: np.ndarray, left: int, top: int) -> None:
 
 def render_frames(script: DyadScript) -> Iterator[np.ndarray]:
     """The frames of ``script`` as RGB uint8 arrays, deterministic for a given script."""
-    sprites: dict[Role, Sprite] = {role: load_sprite(role, SCALE[role]) for role in ROLES}
+    sprites: dict[Role, Sprite] = {
+        role: load_sprite(role, SCALE[role], STRETCH[role]) for role in ROLES
+    }
     background = _background()
     rng = np.random.default_rng(script.seed + 1)
     noise = 2.0 * rng.standard_normal((8, *background.shape), dtype=np.float32)

@@ -11,7 +11,7 @@ import pytest
 
 from cuevision.events import read_events
 from cuevision.scheme import load_scheme
-from cuevision.synth.video import AWAY, LOOK_AT, TURN_S, DyadScript, dyad_script
+from cuevision.synth.video import AWAY, LOOK_AT, SCALE, STRETCH, TURN_S, DyadScript, dyad_script
 from cuevision.types import ROLES, Event
 from cuevision.video import decode, probe
 
@@ -170,7 +170,7 @@ def test_facemesh_sees_the_turns_smiles_and_open_mouths() -> None:
     mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True)
 
     def measure(role: str, **pose: float) -> tuple[float, float, float]:
-        rgba = pose_sprite(load_sprite(role, 0.6 if role == "caregiver" else 0.9), **pose)
+        rgba = pose_sprite(load_sprite(role, SCALE[role], STRETCH[role]), **pose)
         alpha = rgba[:, :, 3:] / 255.0
         image = np.ascontiguousarray((rgba[:, :, :3] * alpha + 200 * (1 - alpha)).astype(np.uint8))
         found = mesh.process(image).multi_face_landmarks
