@@ -11,13 +11,14 @@ it. Onsets are first placed on the unit grid (unit = floor(t / u)), and the wind
 
 Yule's Q = (ad − bc) / (ad + bc) runs from −1 (responses avoid the windows) through 0 (no
 relation) to +1 (responses only inside the windows). The odds ratio is ad / bc, with 0.5 added to
-every cell only when a cell is 0. The p-value is a permutation test: the response stream is
-shifted circularly by random offsets (keeping its count and spacing, breaking only its timing
-relative to the cues), and p = (1 + #{|Q*| >= |Q|}) / (1 + N), two-sided. Offsets are drawn
-uniformly from [window, session − window]: a shift shorter than the window would leave most
-responses inside the windows they answered and so re-test the observed contingency. The
-statistic for the test is Q computed from the corrected odds ratio, so that it is defined for
-every shift.
+every cell only when a cell is 0 (and none at all without cues or without responses).
+
+The p-value is a permutation test: the response stream is shifted circularly by random offsets
+(keeping its count and spacing, breaking only its timing relative to the cues), and
+p = (1 + #{|Q*| >= |Q|}) / (1 + N), two-sided. Offsets are drawn uniformly from
+[window, session − window]: a shift shorter than the window would leave most responses inside
+the windows they answered and so re-test the observed contingency. The statistic for the test is
+Q computed from the corrected odds ratio, so that it is defined for every shift.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ class Contingency:
         return (ad - bc) / (ad + bc) if ad + bc else None
 
     @property
-    def odds_ratio(self) -> float:
+    def odds_ratio(self) -> float | None:
+        """None without any given or any target unit: there is nothing to compare."""
+        if not (self.a + self.b) or not (self.a + self.c):
+            return None
         return odds_ratio(self.a, self.b, self.c, self.d)
 
     def to_dict(self) -> dict[str, Any]:

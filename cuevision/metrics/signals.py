@@ -1,9 +1,9 @@
 """Continuous signals for synchrony: a table with ``t_s`` and ``child.<name>``/``caregiver.<name>``.
 
 The ``features.parquet`` that ``cuevision process`` writes is such a table; a CSV with the same
-columns works too. Every name that exists for both roles becomes one pair. The ``visible``
-columns are the visibility masks, not behaviour, so they are not paired; they are already folded
-into the features, which are NaN where a person was not seen.
+columns works too. Every name that exists for both roles becomes one pair, except visibility
+masks (columns holding only 0 and 1 for both roles, like ``child.face_visible``): they say where
+a person was seen, not how they moved, and the features are already NaN where nobody was seen.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from cuevision.errors import CuevisionError
-
-MASKS = ("visible",)
 
 
 class SignalsError(CuevisionError):
@@ -31,6 +29,12 @@ class Signals:
     def valid_fraction(self, name: str) -> float:
         child, caregiver = self.pairs[name]
         return float((np.isfinite(child) & np.isfinite(caregiver)).mean()) if child.size else 0.0
+
+
+def is_mask(values: np.ndarray) -> bool:
+    """True for a 0/1 indicator column (NaN allowed)."""
+    finite = values[np.isfinite(values)]
+    return bool(np.isin(finite, (0.0, 1.0)).all())
 
 
 def read_signals(path: Path) -> Signals:
@@ -68,11 +72,12 @@ def read_signals(path: Path) -> Signals:
     ]
     pairs = {}
     for name in names:
-        if name in MASKS or f"caregiver.{name}" not in table.columns:
+        if f"caregiver.{name}" not in table.columns:
             continue
         child = pd.to_numeric(table[f"child.{name}"], errors="coerce").to_numpy(dtype=float)
         caregiver = pd.to_numeric(table[f"caregiver.{name}"], errors="coerce").to_numpy(dtype=float)
-        pairs[name] = (child, caregiver)
+        if not (is_mask(child) and is_mask(caregiver)):
+            pairs[name] = (child, caregiver)
     if not pairs:
         raise SignalsError(
             f"{path}: no child.<name>/caregiver.<name> column pairs found "

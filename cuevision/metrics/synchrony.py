@@ -31,6 +31,7 @@ and ``caregiver`` for a negative one, but only when synchrony beats the surrogat
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -150,9 +151,11 @@ def windowed_xcorr(
     lags = np.arange(-big_l, big_l + 1)
     if not starts.size:
         return WindowedXcorr(np.zeros(0), np.round(lags / fps, 6), np.zeros((0, lags.size)))
-    # z-score once so the sums below stay well conditioned
-    x = (x - np.nanmean(x)) / (np.nanstd(x) or 1.0)
-    y = (y - np.nanmean(y)) / (np.nanstd(y) or 1.0)
+    # z-score once so the sums below stay well conditioned (an all-NaN signal stays all NaN)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        x = (x - np.nanmean(x)) / (np.nanstd(x) or 1.0)
+        y = (y - np.nanmean(y)) / (np.nanstd(y) or 1.0)
     span = w + 2 * big_l
     xw = sliding_window_view(x, w)[starts]  # (W, w)
     yw = sliding_window_view(y, span)[starts - big_l]  # (W, w + 2L): lag k - L at offset k

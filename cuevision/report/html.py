@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+import numpy as np
+
 from cuevision.metrics.session import SessionMetrics
 from cuevision.report import plots
 from cuevision.report.words import (
@@ -21,6 +23,8 @@ from cuevision.report.words import (
     words,
 )
 from cuevision.scheme import Scheme
+
+OPEN_HEATMAPS = 3  # heatmaps shown unfolded: the clearest synchrony, if beyond chance
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f6f7f9;
@@ -45,7 +49,7 @@ td:first-child,th:first-child{text-align:left}
 p.say{background:#fff;border-left:4px solid #7a9cc6;padding:8px 12px;margin:8px 0}
 .swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:4px;
 vertical-align:-1px}
-details{margin:8px 0}
+details{margin:8px 0}summary{cursor:pointer;padding:4px 0}
 pre{background:#fff;border:1px solid #e2e6ec;padding:10px;overflow-x:auto;font-size:.85em}
 .muted{color:#8a93a2}
 """
@@ -83,7 +87,10 @@ def _swatch(scheme: Scheme, name: str) -> str:
 
 def _banner(metrics: SessionMetrics) -> str:
     by_status = metrics.coverage["events"]["by_status"]
-    counts = ", ".join(f"{n} {escape(s)}" for s, n in sorted(by_status.items()))
+    counts = ", ".join(
+        f"{n} {'without a status' if s == 'unspecified' else escape(s)}"
+        for s, n in sorted(by_status.items())
+    )
     if metrics.basis == "candidates":
         return (
             '<div class="banner candidates">Preliminary: computed from unconfirmed model '
@@ -108,8 +115,9 @@ def _cards(metrics: SessionMetrics, cue_keys: list[str]) -> str:
         cards.append(
             (f"{metrics.repair.n_repaired} of {metrics.repair.n_ruptures}", "ruptures repaired")
         )
-    for name, result in metrics.synchrony.items():
-        cards.append((_num(result.mean_r_at_peak), f"synchrony r, {words(name)}"))
+    if metrics.synchrony:
+        beyond = sum((r.surrogate_p or 1.0) < 0.05 for r in metrics.synchrony.values())
+        cards.append((f"{beyond} of {len(metrics.synchrony)}", "signals in step beyond chance"))
     return (
         '<div class="cards">'
         + "".join(
@@ -182,7 +190,8 @@ def _contingency(metrics: SessionMetrics, cue_keys: list[str]) -> str:
         rows = []
         for key in pairs:
             r = metrics.contingency[key]
-            rows.append([words(key), r.a, r.b, r.c, r.d, r.yules_q, r.odds_ratio, r.p_value])
+            p = "–" if r.p_value is None else f"{r.p_value:.3f}"
+            rows.append([words(key), r.a, r.b, r.c, r.d, r.yules_q, r.odds_ratio, p])
         parts.append("<h3>Each cue → response pair</h3>")
         parts.append(_table(["pair", "a", "b", "c", "d", "Q", "odds ratio", "p"], rows))
     return "".join(parts)
@@ -204,14 +213,41 @@ def _synchrony(metrics: SessionMetrics) -> str:
         f"each window's peak nearest lag 0. Tested against {s['surrogates']} segment-shuffled "
         "surrogates.</p>"
     )
-    for name, result in metrics.synchrony.items():
-        parts.append(f"<h3>{escape(words(name))}</h3>")
-        parts.append(f'<p class="say">{synchrony_sentence(name, result)}</p>')
-        parts.append(
-            f'<figure><img alt="cross-correlation of {escape(name)}" '
-            f'src="{plots.xcorr_heatmap(metrics, name)}"><figcaption>{_num(result.coverage)} of '
-            "windows had enough valid samples in both signals.</figcaption></figure>"
+    rows = []
+    for name, r in metrics.synchrony.items():
+        p = "–" if r.surrogate_p is None else f"{r.surrogate_p:.3f}"
+        lag = r.median_peak_lag_s
+        rows.append(
+            [
+                words(name),
+                r.mean_r_at_peak,
+                p,
+                r.effect_size,
+                r.leader,
+                "–" if lag is None else f"{lag:+.2f} s",
+                r.coverage,
+            ]
         )
+    header = ["signal", "mean peak r", "p", "effect size", "leader", "median lag", "coverage"]
+    parts.append(_table(header, rows))
+    # the clearest signals first and open; the rest folded so the page stays readable
+    ranked = sorted(
+        metrics.synchrony.items(),
+        key=lambda item: (item[1].surrogate_p is None, -(item[1].effect_size or -np.inf)),
+    )
+    for rank, (name, result) in enumerate(ranked):
+        shown = rank < OPEN_HEATMAPS and (result.surrogate_p or 1.0) < 0.05
+        parts.append(
+            f"<details{' open' if shown else ''}><summary><b>{escape(words(name))}</b></summary>"
+            f'<p class="say">{synchrony_sentence(name, result)}</p>'
+        )
+        if result.xcorr.r.size:
+            parts.append(
+                f'<figure><img alt="cross-correlation of {escape(name)}" '
+                f'src="{plots.xcorr_heatmap(metrics, name)}"><figcaption>{_num(result.coverage)}'
+                " of windows had enough valid samples in both signals.</figcaption></figure>"
+            )
+        parts.append("</details>")
     return "".join(parts)
 
 

@@ -62,8 +62,14 @@ def contingency_sentence(link: Link, result: Contingency) -> str:
 
 def synchrony_sentence(name: str, result: Synchrony) -> str:
     r, p = result.mean_r_at_peak, result.surrogate_p
-    if r is None or p is None:
+    if r is None:
         return f"{words(name).capitalize()}: too little valid signal to measure synchrony."
+    if p is None:
+        return (
+            f"{words(name).capitalize()}: mean peak correlation r = {r:.2f}, but the session is "
+            "too short to test it against chance (the surrogate test needs at least two "
+            "segments of a window plus both lag margins), so no leader is named."
+        )
     verdict = (
         "more in step than chance (shuffled surrogates)"
         if p < 0.05
