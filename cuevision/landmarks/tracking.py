@@ -24,8 +24,8 @@ from scipy.optimize import linear_sum_assignment
 NEVER = 1e6  # cost of a forbidden pairing
 NEW_TRACK_COST = 5.0  # a face starting a never-seen track: worse than any plausible match
 STALE_CAP = 4.0  # a track away for longer than max_gap_s: any face may re-enter it
-FACE_GATE = 6.0  # a recent track refuses faces farther than this (cost units)
-POSE_GATE = 3.0  # a pose's head farther than this many face sizes from a face is not its body
+FACE_GATE = 2.5  # a recent track refuses faces farther than this (cost units)
+POSE_GATE = 1.0  # a pose's head farther than a face size from the face is another person's
 
 
 @dataclass(frozen=True)
@@ -70,15 +70,40 @@ class Tracker:
         self._max_gap_s = max_gap_s
         self._default_size = default_size_px  # face size assumed for a body never seen with one
 
-    def _face_cost(self, track: _Track, box: Box, t_s: float) -> float:
-        if track.face is None:
+    def _anchor(self, track: _Track, t_s: float) -> tuple[float, float, float, bool] | None:
+        """Where the person of ``track`` is expected: x, y, face size (px), and whether recent.
+
+        The last face if recent, else the last head of the body (face turned away or covered),
+        else whichever was seen last.
+        """
+        size = track.face.size if track.face is not None else self._default_size
+        face = (track.face.x, track.face.y) if track.face is not None else None
+        if face is not None and t_s - track.face_t <= self._max_gap_s:
+            return (*face, size, True)
+        if track.head is not None and t_s - track.head_t <= self._max_gap_s:
+            return (*track.head, size, True)
+        last = face if track.face_t >= track.head_t else track.head
+        return None if last is None else (*last, size, False)
+
+    def _cost(self, track: _Track, seen: Box, t_s: float, gate: float) -> float:
+        """Cost of ``seen`` (size 0: a body's head, size unknown) continuing ``track``."""
+        x, y, size = seen.x, seen.y, seen.size
+        anchor = self._anchor(track, t_s)
+        if anchor is None:
             return NEW_TRACK_COST
-        last = track.face
-        cost = math.hypot(box.x - last.x, box.y - last.y) / max(last.size, box.size)
-        cost += 2.0 * abs(math.log(box.size / last.size))
-        if t_s - track.face_t > self._max_gap_s:
+        ax, ay, asize, recent = anchor
+        cost = math.hypot(x - ax, y - ay) / max(asize, size)
+        if track.face is not None and size > 0:
+            cost += 2.0 * abs(math.log(size / track.face.size))
+        if not recent:
             return min(cost, STALE_CAP)
-        return cost if cost <= FACE_GATE else NEVER
+        return cost if cost <= gate else NEVER
+
+    def _face_cost(self, track: _Track, box: Box, t_s: float) -> float:
+        return self._cost(track, box, t_s, FACE_GATE)
+
+    def _pose_cost(self, track: _Track, head: tuple[float, float], t_s: float) -> float:
+        return self._cost(track, Box(head[0], head[1], 0.0), t_s, POSE_GATE)
 
     def assign_faces(self, boxes: Sequence[Box], t_s: float) -> dict[int, int]:
         """Map slot -> index into ``boxes`` for this frame, and remember the matched faces."""
@@ -106,21 +131,6 @@ class Tracker:
     def tracklets(self, t_s: float) -> tuple[int, ...]:
         """Each slot's tracklet number if it was seen at ``t_s``, else -1."""
         return tuple(track.tracklet if track.seen_t == t_s else -1 for track in self._tracks)
-
-    def _pose_cost(self, track: _Track, head: tuple[float, float], t_s: float) -> float:
-        size = track.face.size if track.face is not None else self._default_size
-        if track.face is not None and t_s - track.face_t <= self._max_gap_s:
-            anchor: tuple[float, float] | None = (track.face.x, track.face.y)
-            recent = True
-        else:  # no face lately (turned away, covered, gone): follow the body from its last head
-            anchor = track.head
-            recent = t_s - track.head_t <= self._max_gap_s
-        if anchor is None:
-            return NEW_TRACK_COST
-        cost = math.hypot(head[0] - anchor[0], head[1] - anchor[1]) / size
-        if not recent:
-            return min(cost, STALE_CAP)
-        return cost if cost <= POSE_GATE else NEVER
 
     def assign_poses(self, heads: Sequence[tuple[float, float]], t_s: float) -> dict[int, int]:
         """Map slot -> index into ``heads`` (pose head centres in pixels); call after faces."""
