@@ -51,14 +51,14 @@ def free_port() -> int:
 
 
 def _write_clip(path: Path, pts_s: list[float], size: tuple[int, int] = (64, 48)) -> None:
-    """An H.264 clip whose frame j is uniformly grey level 10 + 5 j, at the given PTS times."""
+    """An H.264 clip whose frame j is uniformly grey level (10 + 5 j) mod 250, at these PTS."""
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=Fraction(25))
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
         stream.time_base = Fraction(1, 1000)
         for j, t in enumerate(pts_s):
-            grey = np.full((size[1], size[0], 3), 10 + 5 * j, dtype=np.uint8)
+            grey = np.full((size[1], size[0], 3), (10 + 5 * j) % 250, dtype=np.uint8)
             frame = av.VideoFrame.from_ndarray(grey, format="rgb24")
             frame.pts = round(t * 1000)
             frame.time_base = Fraction(1, 1000)
@@ -70,7 +70,7 @@ def make_outdir(folder: Path, candidates: tuple[Event, ...] = CANDIDATES) -> Pat
     """A processed-session OUTDIR: 10 s at 25 fps, video.json, candidates.csv."""
     folder.mkdir(parents=True, exist_ok=True)
     clip = folder / "source.mp4"
-    _write_clip(clip, [k / 25 for k in range(250)])
+    _write_clip(clip, [k / 25 for k in range(250)], size=(320, 180))
     outdir = folder / "out"
     outdir.mkdir()
     probe(clip).save(outdir / "video.json")

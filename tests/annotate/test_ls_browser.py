@@ -51,8 +51,8 @@ def test_task_plays_and_lists_the_candidates(
     base = state["labelstudio_url"]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{base}/user/login/")
             page.fill("input[name=email]", creds["username"])
             page.fill("input[name=password]", creds["password"])
@@ -74,9 +74,9 @@ def test_task_plays_and_lists_the_candidates(
             for label in ("child_smiles", "caregiver_smiles", "child_looks_away"):
                 page.get_by_text(label, exact=True).first.wait_for(timeout=30_000)
             text = page.inner_text("body")
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "labelstudio-task.png"))
         finally:
+            ARTIFACTS.mkdir(exist_ok=True)  # kept on failure too: it shows what went wrong
+            page.screenshot(path=str(ARTIFACTS / "labelstudio-task.png"))
             browser.close()
     assert video["src"].startswith(f"{api.url}/video/"), video
     assert video["error"] is None and video["ready"] >= 2, video

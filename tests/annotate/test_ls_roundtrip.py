@@ -49,6 +49,11 @@ EXPECTED_CONFIRMED = [
 ]
 
 
+def _said(done: subprocess.CompletedProcess[str]) -> str:
+    """stderr with the terminal's line wrapping undone."""
+    return " ".join(done.stderr.split())
+
+
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open() as handle:
         return list(csv.DictReader(handle))
@@ -256,10 +261,10 @@ def test_labelstudio_down_then_pull_catches_up(
         before = _snapshot(session)
         push = run_cli("annotate", "push", session, *cli_args, check=False)
         assert push.returncode == 2
-        assert "not reachable" in push.stderr and "labelstudio up" in push.stderr
+        assert "not reachable" in _said(push) and "labelstudio up" in _said(push)
         assert "Traceback" not in push.stderr
         pull = run_cli("annotate", "pull", session, *cli_args, check=False)
-        assert pull.returncode == 2 and "not reachable" in pull.stderr
+        assert pull.returncode == 2 and "not reachable" in _said(pull)
         assert _snapshot(session) == before
         status = run_cli("labelstudio", "status", "--json", *ls_args, check=False)
         assert '"running": false' in status.stdout
@@ -300,12 +305,12 @@ def test_bad_input_is_named_with_its_fix(
         (tmp_path / "missing", "no such folder"),
     ]:
         done = run_cli("annotate", "push", outdir, *cli_args, check=False)
-        assert done.returncode == 2 and words in done.stderr, done.stderr
+        assert done.returncode == 2 and words in _said(done), done.stderr
         assert not (outdir / "labelstudio.json").exists()
     never = run_cli("annotate", "pull", fresh_outdir, *cli_args, check=False)
-    assert never.returncode == 2 and "never pushed" in never.stderr
+    assert never.returncode == 2 and "never pushed" in _said(never)
     run_cli("annotate", "push", fresh_outdir, *cli_args)
     task_id = _state(fresh_outdir)["task_id"]
     client.delete(f"/api/tasks/{task_id}/").raise_for_status()
     gone = run_cli("annotate", "pull", fresh_outdir, *cli_args, check=False)
-    assert gone.returncode == 2 and "push it again" in gone.stderr
+    assert gone.returncode == 2 and "push it again" in _said(gone)
