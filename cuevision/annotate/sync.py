@@ -46,6 +46,11 @@ class SyncSettings:
     api_url: str = "http://127.0.0.1:8000"
     labelstudio: LabelStudioSettings = field(default_factory=LabelStudioSettings)
     link_ttl_s: float = 7 * 24 * 3600.0
+    callback_url: str | None = None  # how Label Studio's server reaches us, if not api_url
+
+    @property
+    def webhook_url(self) -> str:
+        return (self.callback_url or self.api_url).rstrip("/") + WEBHOOK_PATH
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,7 @@ def push(
     secret = links.load_secret(settings.data_dir)
     studio.ensure_webhook(
         project_id,
-        settings.api_url.rstrip("/") + WEBHOOK_PATH,
+        settings.webhook_url,
         {links.WEBHOOK_HEADER: links.derived_key(secret, "webhook")},
     )
     links.register(settings.data_dir, session_id, outdir)

@@ -15,7 +15,8 @@ class ApiSettings:
     """Where the API listens, its data folder, and the Label Studio it serves.
 
     ``public_url`` is how Label Studio and the annotators' browsers reach us (default: the bind
-    address). ``labelstudio_origins`` are the only origins given CORS access to the videos
+    address); ``callback_url`` is how Label Studio's server reaches us, when that differs (docker).
+    ``labelstudio_origins`` are the only origins given CORS access to the videos
     (default: the Label Studio URL as 127.0.0.1 and as localhost).
     """
 
@@ -26,6 +27,7 @@ class ApiSettings:
     labelstudio: LabelStudioSettings = field(default_factory=LabelStudioSettings)
     labelstudio_origins: tuple[str, ...] = ()
     link_ttl_s: float = 7 * 24 * 3600.0
+    callback_url: str | None = None
     model: str = "cue-tcn@0.1"
 
     @property
@@ -39,6 +41,7 @@ class ApiSettings:
             api_url=self.url,
             labelstudio=self.labelstudio,
             link_ttl_s=self.link_ttl_s,
+            callback_url=self.callback_url,
         )
 
     @property

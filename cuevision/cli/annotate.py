@@ -1,12 +1,14 @@
 """CLI: run Label Studio, push sessions to it, pull annotations back, and serve the API.
 
-Every setting is an option with an environment variable, so scripts, docker and tests set them
-the same way. Label Studio's SDK, uvicorn and FastAPI are imported inside the commands.
+Settings are options with environment variables, so scripts, docker and tests set them the same
+way; the four that only a deployment needs (see annotation/labelstudio/README.md) are variables.
+Label Studio's SDK, uvicorn and FastAPI are imported inside the commands.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -59,7 +61,15 @@ DEFAULTS = LabelStudioSettings()
 
 
 def _ls(venv: Path, data: Path, port: int) -> LabelStudioSettings:
-    return LabelStudioSettings(venv=venv, data_dir=data, port=port)
+    """Label Studio's settings; a server we did not start (docker) is named by the environment:
+    ``CUEVISION_LABELSTUDIO_URL`` and ``CUEVISION_LABELSTUDIO_TOKEN``."""
+    return LabelStudioSettings(
+        venv=venv,
+        data_dir=data,
+        port=port,
+        url=os.environ.get("CUEVISION_LABELSTUDIO_URL") or None,
+        token=os.environ.get("CUEVISION_LABELSTUDIO_TOKEN") or None,
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -149,7 +159,10 @@ def register(app: typer.Typer) -> None:
         data_dir: Path, api_url: str, ls_data: Path, venv: Path, ls_port: int
     ) -> SyncSettings:
         return SyncSettings(
-            data_dir=data_dir, api_url=api_url, labelstudio=_ls(venv, ls_data, ls_port)
+            data_dir=data_dir,
+            api_url=api_url,
+            labelstudio=_ls(venv, ls_data, ls_port),
+            callback_url=os.environ.get("CUEVISION_CALLBACK_URL") or None,
         )
 
     @annotate.command("push")
@@ -226,6 +239,10 @@ def register(app: typer.Typer) -> None:
             port=port,
             public_url=public_url,
             labelstudio=_ls(venv, ls_data, ls_port),
+            callback_url=os.environ.get("CUEVISION_CALLBACK_URL") or None,
+            labelstudio_origins=tuple(
+                o for o in os.environ.get("CUEVISION_LABELSTUDIO_ORIGINS", "").split(",") if o
+            ),
         )
         admin = links.derived_key(links.load_secret(data_dir), "admin")
         typer.echo(
