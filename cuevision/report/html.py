@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-import numpy as np
-
 from cuevision.metrics.session import SessionMetrics
 from cuevision.report import plots
 from cuevision.report.words import (
@@ -24,7 +22,7 @@ from cuevision.report.words import (
 )
 from cuevision.scheme import Scheme
 
-OPEN_HEATMAPS = 3  # heatmaps shown unfolded: the clearest synchrony, if beyond chance
+OPEN_HEATMAPS = 2  # heatmaps shown unfolded (the clearest synchrony); the rest are folded
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f6f7f9;
@@ -115,9 +113,12 @@ def _cards(metrics: SessionMetrics, cue_keys: list[str]) -> str:
         cards.append(
             (f"{metrics.repair.n_repaired} of {metrics.repair.n_ruptures}", "ruptures repaired")
         )
-    if metrics.synchrony:
-        beyond = sum((r.surrogate_p or 1.0) < 0.05 for r in metrics.synchrony.values())
-        cards.append((f"{beyond} of {len(metrics.synchrony)}", "signals in step beyond chance"))
+    tested = [r for r in metrics.synchrony.values() if r.surrogate_p is not None]
+    if tested:
+        beyond = sum((r.surrogate_p or 1.0) < 0.05 for r in tested)
+        cards.append((f"{beyond} of {len(tested)}", "signals in step beyond chance"))
+    elif metrics.synchrony:
+        cards.append((f"{len(metrics.synchrony)} signals", "too short to test synchrony"))
     return (
         '<div class="cards">'
         + "".join(
@@ -230,13 +231,22 @@ def _synchrony(metrics: SessionMetrics) -> str:
         )
     header = ["signal", "mean peak r", "p", "effect size", "leader", "median lag", "coverage"]
     parts.append(_table(header, rows))
+    if any(r.surrogate_p is None for r in metrics.synchrony.values()):
+        parts.append(
+            '<p class="muted">p “–”: too little data for the surrogate test (it needs at least '
+            "two segments of one window plus both lag margins), so no leader is named.</p>"
+        )
     # the clearest signals first and open; the rest folded so the page stays readable
     ranked = sorted(
         metrics.synchrony.items(),
-        key=lambda item: (item[1].surrogate_p is None, -(item[1].effect_size or -np.inf)),
+        key=lambda item: (
+            item[1].surrogate_p if item[1].surrogate_p is not None else 2.0,
+            -(item[1].effect_size or 0.0),
+            -(item[1].mean_r_at_peak or -2.0),
+        ),
     )
     for rank, (name, result) in enumerate(ranked):
-        shown = rank < OPEN_HEATMAPS and (result.surrogate_p or 1.0) < 0.05
+        shown = rank < OPEN_HEATMAPS and result.mean_r_at_peak is not None
         parts.append(
             f"<details{' open' if shown else ''}><summary><b>{escape(words(name))}</b></summary>"
             f'<p class="say">{synchrony_sentence(name, result)}</p>'
@@ -258,10 +268,9 @@ def _repair(metrics: SessionMetrics, scheme: Scheme) -> str:
     rule = scheme.repair
     assert rule is not None
     parts.append(
-        f'<p class="sub">A rupture ({", ".join(escape(words(r)) for r in rule.ruptures)}) is '
-        f"repaired by the {escape(rule.actor)}’s next "
-        f"{' or '.join(escape(words(r)) for r in rule.repairs)} "
-        f"within {rule.max_s:g} s.</p>"
+        f'<p class="sub">A rupture ({" or ".join(f"“{escape(words(r))}”" for r in rule.ruptures)}) '
+        f"is repaired by the next {' or '.join(f'“{escape(words(r))}”' for r in rule.repairs)} "
+        f"within {rule.max_s:g} s; a rupture during an unrepaired one joins it.</p>"
     )
     parts.append(f'<p class="say">{repair_sentence(metrics.repair)}</p>')
     rows = [
