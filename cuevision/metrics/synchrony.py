@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -126,6 +125,86 @@ def _geometry(
     return w, big_l, np.arange(big_l, n - w - big_l + 1, step)
 
 
+@dataclass(frozen=True)
+class _Spectra:
+    """Both signals cut into windows (the caregiver's with lag margins), Fourier-transformed once.
+
+    Each window's lagged sums are cross-correlations of short sequences, done for all windows at
+    once by FFT; a surrogate only re-deals the caregiver's rows, so it needs no new transforms.
+    """
+
+    times_s: np.ndarray
+    lags_s: np.ndarray
+    w: int
+    size: int
+    child: dict[str, np.ndarray]  # "m" (valid mask), "v" (values), "vv" (squares): (W, size//2+1)
+    caregiver: dict[str, np.ndarray]
+
+    def xcorr(self, pairing: np.ndarray | None = None, min_valid: float = 0.75) -> WindowedXcorr:
+        n_lags = self.lags_s.size
+        if not self.times_s.size:
+            return WindowedXcorr(self.times_s, self.lags_s, np.zeros((0, n_lags)))
+        care = (
+            self.caregiver
+            if pairing is None
+            else {k: v[pairing] for k, v in self.caregiver.items()}
+        )
+
+        def lagged(a: str, b: str) -> np.ndarray:
+            """sum_s a[i, s] * b[i, s + k] for k = 0 .. 2L: sums over the pairs at lag k - L."""
+            full = np.fft.irfft(self.child[a].conj() * care[b], self.size, axis=1)
+            return full[:, :n_lags]
+
+        n = np.rint(lagged("m", "m"))
+        sx, sy = lagged("v", "m"), lagged("m", "v")
+        sxx, syy, sxy = lagged("vv", "m"), lagged("m", "vv"), lagged("v", "v")
+        vx, vy = n * sxx - sx * sx, n * syy - sy * sy
+        ok = (n >= min_valid * self.w) & (vx > 1e-9 * n * n) & (vy > 1e-9 * n * n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.where(ok, (n * sxy - sx * sy) / np.sqrt(np.where(ok, vx * vy, 1.0)), np.nan)
+        return WindowedXcorr(self.times_s, self.lags_s, np.clip(r, -1.0, 1.0))
+
+
+def _spectra(
+    child: np.ndarray,
+    caregiver: np.ndarray,
+    fps: float,
+    window_s: float,
+    step_s: float,
+    max_lag_s: float,
+) -> _Spectra:
+    x = np.asarray(child, dtype=float)
+    y = np.asarray(caregiver, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError("child and caregiver must be 1-D arrays of the same length")
+    w, big_l, starts = _geometry(x.size, fps, window_s, step_s, max_lag_s)
+    lags_s = np.round(np.arange(-big_l, big_l + 1) / fps, 6)
+    span = w + 2 * big_l
+    size = span + w
+    # z-score once so the sums stay well conditioned (an all-NaN signal stays all NaN)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        x = (x - np.nanmean(x)) / (np.nanstd(x) or 1.0)
+        y = (y - np.nanmean(y)) / (np.nanstd(y) or 1.0)
+
+    def transforms(windows: np.ndarray) -> dict[str, np.ndarray]:
+        mask = np.isfinite(windows)
+        values = np.where(mask, windows, 0.0)
+        parts = {"m": mask.astype(float), "v": values, "vv": values * values}
+        return {k: np.fft.rfft(v, size, axis=1) for k, v in parts.items()}
+
+    if not starts.size:
+        return _Spectra(np.zeros(0), lags_s, w, size, {}, {})
+    return _Spectra(
+        np.round(starts / fps, 6),
+        lags_s,
+        w,
+        size,
+        transforms(sliding_window_view(x, w)[starts]),  # (W, w)
+        transforms(sliding_window_view(y, span)[starts - big_l]),  # lag k - L at offset k
+    )
+
+
 def windowed_xcorr(
     child: np.ndarray,
     caregiver: np.ndarray,
@@ -140,48 +219,10 @@ def windowed_xcorr(
     """r(t, τ) for every window start t and lag τ (see the module docstring).
 
     ``pairing[i] = j`` correlates the child's window i with the caregiver's window j (with its lag
-    margins) instead of window i: the segment-shuffled surrogates. Each window's lagged sums are
-    cross-correlations of short sequences, done at once for all windows by FFT.
+    margins) instead of window i: the segment-shuffled surrogates.
     """
-    x = np.asarray(child, dtype=float)
-    y = np.asarray(caregiver, dtype=float)
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValueError("child and caregiver must be 1-D arrays of the same length")
-    w, big_l, starts = _geometry(x.size, fps, window_s, step_s, max_lag_s)
-    lags = np.arange(-big_l, big_l + 1)
-    if not starts.size:
-        return WindowedXcorr(np.zeros(0), np.round(lags / fps, 6), np.zeros((0, lags.size)))
-    # z-score once so the sums below stay well conditioned (an all-NaN signal stays all NaN)
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        x = (x - np.nanmean(x)) / (np.nanstd(x) or 1.0)
-        y = (y - np.nanmean(y)) / (np.nanstd(y) or 1.0)
-    span = w + 2 * big_l
-    xw = sliding_window_view(x, w)[starts]  # (W, w)
-    yw = sliding_window_view(y, span)[starts - big_l]  # (W, w + 2L): lag k - L at offset k
-    if pairing is not None:
-        yw = yw[pairing]
-    mx, my = np.isfinite(xw).astype(float), np.isfinite(yw).astype(float)
-    xv, yv = np.where(mx > 0, xw, 0.0), np.where(my > 0, yw, 0.0)
-    size = span + w
-    spectra = {
-        name: np.fft.rfft(v, size, axis=1)
-        for name, v in {"mx": mx, "x": xv, "xx": xv * xv, "my": my, "y": yv, "yy": yv * yv}.items()
-    }
-
-    def lagged(a: str, b: str) -> np.ndarray:
-        """sum_s a[i, s] * b[i, s + k] for k = 0 .. 2L: the sums over the pairs at lag k - L."""
-        full = np.fft.irfft(spectra[a].conj() * spectra[b], size, axis=1)
-        return full[:, : lags.size]
-
-    n = np.rint(lagged("mx", "my"))
-    sx, sy = lagged("x", "my"), lagged("mx", "y")
-    sxx, syy, sxy = lagged("xx", "my"), lagged("mx", "yy"), lagged("x", "y")
-    vx, vy = n * sxx - sx * sx, n * syy - sy * sy
-    ok = (n >= min_valid * w) & (vx > 1e-9 * n * n) & (vy > 1e-9 * n * n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(ok, (n * sxy - sx * sy) / np.sqrt(np.where(ok, vx * vy, 1.0)), np.nan)
-    return WindowedXcorr(np.round(starts / fps, 6), np.round(lags / fps, 6), np.clip(r, -1.0, 1.0))
+    spectra = _spectra(child, caregiver, fps, window_s, step_s, max_lag_s)
+    return spectra.xcorr(pairing, min_valid)
 
 
 def peak_nearest_zero(
@@ -227,16 +268,8 @@ def synchrony(
     seed: int = 0,
 ) -> Synchrony:
     """Windowed cross-correlation, peak picking and the segment-shuffled surrogate test."""
-    xcorr_of = partial(
-        windowed_xcorr,
-        child,
-        caregiver,
-        fps=fps,
-        window_s=window_s,
-        step_s=step_s,
-        max_lag_s=max_lag_s,
-    )
-    xcorr = xcorr_of()
+    spectra = _spectra(child, caregiver, fps, window_s, step_s, max_lag_s)
+    xcorr = spectra.xcorr()
     peak_lag, peak_r = peak_nearest_zero(xcorr)
     rng = np.random.default_rng(seed)
     n_windows = xcorr.times_s.size
@@ -249,7 +282,7 @@ def synchrony(
         while (order == np.arange(len(segments))).any():  # no segment keeps its own partner
             order = rng.permutation(len(segments))
         pairing = np.concatenate([segments[k] for k in order])
-        shuffled = xcorr_of(pairing=pairing)
+        shuffled = spectra.xcorr(pairing)
         mean = _nanmean(peak_nearest_zero(shuffled)[1])
         null[i] = np.nan if mean is None else mean
     return Synchrony(xcorr, peak_lag, peak_r, null)
