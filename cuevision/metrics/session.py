@@ -2,7 +2,17 @@
 
 Which cues and responses belong together, the windows, the repair rule and the analysis settings
 all come from the scheme; nothing here names a label. Events marked ``rejected`` by an annotator
-are left out; every other status counts, and ``coverage`` says how many of each there were.
+are left out; every other status counts.
+
+``coverage`` says how much data the numbers rest on:
+
+* ``events``: ``n_events`` read, ``n_used`` (all but rejected), ``n_excluded``, ``by_status``
+  (``unspecified`` where a file has no status), ``by_type`` of the used events, and
+  ``confirmed_fraction``: the share of used events an annotator accepted, edited or added;
+* ``signals`` (``null`` without signals): ``fps``, ``span_s`` and ``fraction_of_session`` the
+  signal table covers, and per signal pair ``valid_fraction``, the share of samples where both
+  people's values exist. Each synchrony entry adds its own ``coverage``: the share of windows
+  with enough valid samples.
 """
 
 from __future__ import annotations

@@ -141,10 +141,6 @@ def _responsiveness(metrics: SessionMetrics, scheme: Scheme, cue_keys: list[str]
         "the Kaplan–Meier median (unanswered cues count as waits longer than the window)."
         "</figcaption></figure>"
     )
-    parts += [
-        f'<p class="say">{latency_sentence(metrics.links[k], metrics.latency[k])}</p>'
-        for k in cue_keys
-    ]
     rows = []
     for key in cue_keys:
         r = metrics.latency[key]
@@ -176,7 +172,10 @@ def _contingency(metrics: SessionMetrics, cue_keys: list[str]) -> str:
     for key in cue_keys:
         link, result = metrics.links[key], metrics.contingency[key]
         parts.append(f"<h3>{escape(words(key))}</h3>")
-        parts.append(f'<p class="say">{contingency_sentence(link, result)}</p>')
+        parts.append(
+            f'<p class="say">{latency_sentence(link, metrics.latency[key])}<br>'
+            f"{contingency_sentence(link, result)}</p>"
+        )
         parts.append(
             _table(
                 ["time units", "response onset", "no response onset"],
