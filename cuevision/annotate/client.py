@@ -181,10 +181,3 @@ class Studio:
 
     def delete_prediction(self, prediction_id: int) -> None:
         self._call("delete prediction", lambda: self._sdk.predictions.delete(prediction_id))
-
-    def set_model_version(self, project_id: int, model_version: str) -> None:
-        """The project shows predictions of this version to annotators."""
-        self._call(
-            "set model version",
-            lambda: self._sdk.projects.update(project_id, model_version=model_version),
-        )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +89,18 @@ def session_id_of(outdir: Path) -> str:
     return str(_session(outdir)["session_id"])
 
 
+def _scratch(folder: Path, suffix: str) -> Path:
+    """A fresh file name in ``folder``: a CLI pull and a webhook reconcile may run at once."""
+    handle, name = tempfile.mkstemp(dir=folder, prefix=".", suffix=suffix)
+    os.close(handle)
+    return Path(name)
+
+
 def _write_if_changed(path: Path, text: str) -> bool:
+    """Atomically replace ``path`` with ``text`` unless it already holds exactly that."""
     if path.is_file() and path.read_text() == text:
         return False
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = _scratch(path.parent, ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
     return True
@@ -264,7 +273,7 @@ def pull(outdir: Path, settings: SyncSettings) -> PullResult:
     )
     changed = False
     for name, events in ((CONFIRMED, found.confirmed), (REJECTED, found.rejected)):
-        tmp = outdir / f".{name}.render"
+        tmp = _scratch(outdir, ".csv")
         write_events(tmp, events)
         text = tmp.read_text()
         tmp.unlink()
@@ -301,7 +310,3 @@ def _recompute_metrics(
             "annotation_updated_at": annotation.get("updated_at"),
         },
     )
-
-
-def pull_result_dict(result: PullResult | PushResult) -> dict[str, Any]:
-    return asdict(result)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import shutil
 import subprocess
 import time
@@ -69,8 +70,6 @@ def _snapshot(outdir: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def _state(outdir: Path) -> dict[str, Any]:
-    import json
-
     return dict(json.loads((outdir / "labelstudio.json").read_text()))
 
 
@@ -314,3 +313,52 @@ def test_bad_input_is_named_with_its_fix(
     client.delete(f"/api/tasks/{task_id}/").raise_for_status()
     gone = run_cli("annotate", "pull", fresh_outdir, *cli_args, check=False)
     assert gone.returncode == 2 and "push it again" in _said(gone)
+
+
+def test_push_and_pull_through_the_api(
+    fresh_outdir: Path, api: ApiSettings, client: httpx.Client
+) -> None:
+    """The API's push and pull do what the CLI does, behind the admin header."""
+    from cuevision.annotate import links
+
+    admin = {links.ADMIN_HEADER: links.derived_key(links.load_secret(api.data_dir), "admin")}
+    body = {"outdir": str(fresh_outdir)}
+    assert httpx.post(f"{api.url}/annotate/push", json=body).status_code == 401
+    pushed = httpx.post(f"{api.url}/annotate/push", json=body, headers=admin, timeout=120)
+    assert pushed.status_code == 200, pushed.text
+    assert pushed.json()["new_task"] is True and pushed.json()["candidates"] == 3
+    task = client.get(f"/api/tasks/{pushed.json()['task_id']}").json()
+    assert task["data"]["session"] == pushed.json()["session_id"]
+    pulled = httpx.post(f"{api.url}/annotate/pull", json=body, headers=admin, timeout=120)
+    assert pulled.status_code == 200 and pulled.json()["annotated"] is False
+    missing = httpx.post(
+        f"{api.url}/annotate/pull", json={"outdir": "/nowhere"}, headers=admin, timeout=60
+    )
+    assert missing.status_code == 400 and "no such folder" in missing.json()["detail"]
+
+
+def test_push_the_processed_synthetic_session(
+    processed_synthetic: Path,
+    api: ApiSettings,
+    run_cli: RunCli,
+    client: httpx.Client,
+    cli_args: Args,
+    tmp_path: Path,
+) -> None:
+    """A real `cuevision process` OUTDIR goes in whole: every candidate, its version and score."""
+    from cuevision.events import read_events
+
+    outdir = tmp_path / "out"
+    shutil.copytree(processed_synthetic, outdir)
+    candidates = read_events(outdir / "candidates.csv")
+    run_cli("annotate", "push", outdir, *cli_args)
+    state = _state(outdir)
+    task = client.get(f"/api/tasks/{state['task_id']}").json()
+    proxy = json.loads((outdir / "proxy.json").read_text())
+    assert task["data"]["fps"] == proxy["nominal_fps"]
+    [prediction] = task["predictions"]
+    assert [r["id"] for r in prediction["result"]] == [e.id for e in candidates]
+    assert [r["score"] for r in prediction["result"]] == [e.score for e in candidates]
+    assert {prediction["model_version"]} == {e.model_version for e in candidates}
+    pulled = run_cli("annotate", "pull", outdir, *cli_args)
+    assert "not annotated yet" in pulled.stdout
