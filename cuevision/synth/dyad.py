@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 from scipy.signal import lfilter
 
+from cuevision.features.dyad import looking_probability
 from cuevision.scheme import Scheme
 from cuevision.types import ROLES, Event, FeatureSeries, Role
 
@@ -37,90 +38,102 @@ Source = Literal["face", "pose"]
 
 @dataclass(frozen=True)
 class Channel:
-    """How one per-role feature behaves at rest: level, spread between dyads, noise, limits."""
+    """How one per-role feature behaves at rest: level, spread between dyads, noise, limits.
+
+    Positive, heavy-tailed features (motion energies, speeds) are ``log``: their level varies by
+    a factor and their noise is multiplicative (``between_sd`` and ``noise_sd`` in log units).
+    A ``sided`` feature (yaw) sits at ``± base``: which side of the camera the person is on.
+    """
 
     base: float
-    between_sd: float  # sd of the dyad's baseline around ``base``
+    between_sd: float  # sd of the person's baseline around ``base``
     noise_sd: float
     lo: float
     hi: float
     source: Source = "face"
+    log: bool = False
+    sided: bool = False
+
+    @property
+    def scale(self) -> float:
+        """A typical size of the frame-to-frame noise, in the feature's own units."""
+        return self.noise_sd * (self.base if self.log else 1.0)
 
 
 # Per-role features by base name (the part after ``<role>.``), as cuevision.features defines them:
-# angles in degrees, lengths in face sizes, speeds in face sizes per second. ``forward`` is hidden:
-# how far the head has moved toward the partner, from which distance and head_approach follow.
+# angles in degrees, lengths in face sizes, speeds in face sizes per second. Levels and noise are
+# set to the spread measured on the real clips of the training dyads (2UWdXP, 6c6MZQ): people
+# often sit in profile to the camera, a child facing the parent reads 40-50 degrees of gaze to
+# partner and one facing the camera 80-95. ``forward`` is hidden: how far the head has moved toward
+# the partner, from which distance and head_approach follow.
 CHANNELS: dict[str, Channel] = {
-    "yaw": Channel(0.0, 8.0, 3.0, -90, 90),
-    "pitch": Channel(-5.0, 6.0, 2.5, -60, 60),
-    "roll": Channel(0.0, 5.0, 2.0, -60, 60),
-    "gaze_yaw": Channel(0.0, 8.0, 4.0, -90, 90),
-    "gaze_pitch": Channel(-5.0, 6.0, 3.0, -60, 60),
-    "gaze_to_partner": Channel(38.0, 10.0, 5.0, 0, 180),
-    "head_to_partner": Channel(35.0, 10.0, 4.0, 0, 180),
-    "mouth_open": Channel(0.08, 0.03, 0.025, 0, 2),
-    "mouth_width": Channel(0.55, 0.05, 0.02, 0.1, 2),
-    "lip_corner_raise": Channel(-0.04, 0.03, 0.012, -1, 1),
-    "eye_open": Channel(0.28, 0.04, 0.03, 0, 1),
-    "brow_raise": Channel(0.30, 0.04, 0.02, 0, 2),
-    "face_motion": Channel(0.25, 0.08, 0.10, 0, 20),
-    "body_motion": Channel(0.30, 0.10, 0.12, 0, 20, "pose"),
-    "wrist_speed": Channel(0.5, 0.2, 0.3, 0, 40, "pose"),
-    "hand_to_partner": Channel(3.5, 0.8, 0.15, 0, 20, "pose"),
-    "trunk_lean": Channel(0.0, 4.0, 1.5, -60, 60, "pose"),
-    "forward": Channel(0.0, 0.0, 0.04, -5, 5, "pose"),
+    "yaw": Channel(35.0, 15.0, 3.0, -90, 90, sided=True),
+    "pitch": Channel(-10.0, 6.0, 2.5, -60, 60),
+    "roll": Channel(-3.0, 6.0, 1.5, -60, 60),
+    "gaze_yaw": Channel(35.0, 15.0, 4.5, -90, 90, sided=True),
+    "gaze_pitch": Channel(-3.0, 6.0, 3.5, -60, 60),
+    "gaze_to_partner": Channel(58.0, 10.0, 6.0, 0, 180),
+    "head_to_partner": Channel(52.0, 9.0, 4.0, 0, 180),
+    "mouth_open": Channel(0.05, 0.02, 0.012, 0, 2),
+    "mouth_width": Channel(0.55, 0.03, 0.012, 0.1, 2),
+    "lip_corner_raise": Channel(-0.05, 0.02, 0.008, -1, 1),
+    "eye_open": Channel(0.27, 0.04, 0.012, 0, 1),
+    "brow_raise": Channel(0.23, 0.015, 0.005, 0, 2),
+    "face_motion": Channel(0.5, 0.4, 0.5, 0, 50, log=True),
+    "body_motion": Channel(1.3, 0.4, 0.6, 0, 80, "pose", log=True),
+    "wrist_speed": Channel(1.8, 0.4, 0.7, 0, 80, "pose", log=True),
+    "hand_to_partner": Channel(3.8, 1.2, 0.2, 0, 20, "pose"),
+    "trunk_lean": Channel(0.0, 15.0, 1.5, -90, 90, "pose"),
+    "forward": Channel(0.0, 0.0, 0.03, -5, 5, "pose"),
 }
 
 Mode = Literal["add", "set", "pulse"]
 # event type -> (feature base name, mode, value): "add" shifts by value, "set" pulls toward value,
-# "pulse" adds value as a burst at onset only. Amplitudes scale per person.
+# "pulse" adds value as a burst at onset only. Amplitudes scale per person. Turns (yaw) go to a
+# random side.
 EFFECTS: dict[str, tuple[tuple[str, Mode, float], ...]] = {
     "child_looks_at_caregiver": (
-        ("gaze_to_partner", "set", 6.0),
-        ("head_to_partner", "set", 8.0),
-        ("yaw", "set", 0.0),
-        ("gaze_yaw", "set", 0.0),
+        ("gaze_to_partner", "set", 36.0),
+        ("head_to_partner", "set", 40.0),
     ),
     "child_looks_away": (
-        ("gaze_to_partner", "add", 40.0),
-        ("head_to_partner", "add", 38.0),
-        ("yaw", "add", 35.0),
-        ("gaze_yaw", "add", 40.0),
-        ("face_motion", "pulse", 1.0),
+        ("gaze_to_partner", "add", 45.0),
+        ("head_to_partner", "add", 40.0),
+        ("yaw", "add", 30.0),
+        ("gaze_yaw", "add", 35.0),
+        ("face_motion", "pulse", 1.5),
     ),
     "child_smiles": (
-        ("lip_corner_raise", "add", 0.10),
-        ("mouth_width", "add", 0.08),
-        ("eye_open", "add", -0.05),
+        ("lip_corner_raise", "add", 0.05),
+        ("mouth_width", "add", 0.06),
+        ("eye_open", "add", -0.04),
     ),
     "child_distress": (
-        ("brow_raise", "add", -0.06),
-        ("mouth_open", "add", 0.20),
-        ("lip_corner_raise", "add", -0.04),
-        ("face_motion", "add", 0.6),
-        ("body_motion", "add", 0.8),
-        ("wrist_speed", "add", 0.8),
+        ("brow_raise", "add", -0.03),
+        ("mouth_open", "add", 0.12),
+        ("lip_corner_raise", "add", -0.03),
+        ("face_motion", "add", 1.2),
+        ("body_motion", "add", 3.0),
+        ("wrist_speed", "add", 3.0),
     ),
     "child_reaches": (
-        ("wrist_speed", "pulse", 4.0),
-        ("hand_to_partner", "add", -2.0),
-        ("body_motion", "add", 0.5),
+        ("wrist_speed", "pulse", 8.0),
+        ("hand_to_partner", "add", -2.2),
+        ("body_motion", "add", 2.0),
     ),
     "caregiver_looks_at_child": (
-        ("gaze_to_partner", "set", 5.0),
-        ("head_to_partner", "set", 7.0),
-        ("yaw", "set", 0.0),
-        ("gaze_yaw", "set", 0.0),
+        ("gaze_to_partner", "set", 36.0),
+        ("head_to_partner", "set", 40.0),
     ),
-    "caregiver_smiles": (("lip_corner_raise", "add", 0.09), ("mouth_width", "add", 0.07)),
+    "caregiver_smiles": (("lip_corner_raise", "add", 0.05), ("mouth_width", "add", 0.07)),
     "caregiver_touches_child": (
-        ("hand_to_partner", "set", 0.15),
-        ("wrist_speed", "pulse", 3.0),
+        ("hand_to_partner", "set", 0.2),
+        ("wrist_speed", "pulse", 5.0),
     ),
     "caregiver_leans_in": (
         ("trunk_lean", "add", 14.0),
         ("forward", "add", 1.2),
-        ("body_motion", "pulse", 0.8),
+        ("body_motion", "pulse", 2.0),
     ),
 }
 
@@ -177,17 +190,22 @@ def _columns(
     face_seen: dict[Role, np.ndarray] = {}
     seen: dict[Role, np.ndarray] = {}
     for role, signal in signals.items():
-        face = face_seen[role] = _visibility(rng, n, fps, gaps_per_min=rng.uniform(0.5, 8))
-        pose = _visibility(rng, n, fps, gaps_per_min=rng.uniform(0.2, 4))
-        hips = pose & (rng.random() < 0.5) & (rng.random(n) > 0.2)  # often out of frame
+        face = face_seen[role] = _visibility(rng, n, fps, missing=rng.uniform(0.05, 0.75))
+        pose = _visibility(rng, n, fps, missing=rng.uniform(0.02, 0.4))
+        hips = pose & _visibility(
+            rng, n, fps, missing=rng.uniform(0.3, 0.9) if rng.random() < 0.3 else 1.0
+        )
         seen[role] = face | pose
         out[f"{role}.visible"] = seen[role].astype(np.float64)
         out[f"{role}.face_visible"] = face.astype(np.float64)
         out[f"{role}.pose_visible"] = pose.astype(np.float64)
         derived = {
             "smile": signal["lip_corner_raise"] + signal["mouth_width"],
-            "hand_approach": -np.gradient(signal["hand_to_partner"]) * fps,
-            "head_approach": np.gradient(signal["forward"]) * fps,
+            "hand_approach": -np.gradient(signal["hand_to_partner"]) * fps
+            + 1.2 * rng.standard_t(3, n),
+            "head_approach": np.gradient(signal["forward"]) * fps
+            + _ar1(rng, n, fps, 0.6, tau_s=0.3)
+            + 0.15 * rng.standard_t(3, n),
         }
         for base, values in {**signal, **derived}.items():
             source = CHANNELS[base].source if base in CHANNELS else "face"
@@ -198,12 +216,11 @@ def _columns(
             out[f"{role}.{base}"] = np.where(mask, values, np.nan)
     caregiver, child = signals["caregiver"], signals["child"]
 
-    def looking(angle: np.ndarray) -> np.ndarray:
-        return 1 / (1 + np.exp((angle - 15.0) / 4.0))
-
-    mutual = looking(caregiver["gaze_to_partner"]) * looking(child["gaze_to_partner"])
+    mutual = looking_probability(caregiver["gaze_to_partner"]) * looking_probability(
+        child["gaze_to_partner"]
+    )
     out["dyad.mutual_gaze"] = np.where(face_seen["caregiver"] & face_seen["child"], mutual, np.nan)
-    distance = rng.uniform(4.0, 8.0) - caregiver["forward"] - child["forward"]
+    distance = rng.uniform(2.0, 9.0) - caregiver["forward"] - child["forward"]
     distance = np.clip(distance + _ar1(rng, n, fps, 0.1, 2.0), 0.3, 30)
     out["dyad.distance"] = np.where(seen["caregiver"] & seen["child"], distance, np.nan)
     return out
@@ -312,7 +329,7 @@ def _signature(name: str, actor: Role) -> tuple[tuple[str, Mode, float], ...]:
     bases = sorted(CHANNELS)
     picks = local.choice(len(bases), size=2, replace=False)
     return tuple(
-        (bases[i], "add", float(local.choice([-2.5, 2.5]) * CHANNELS[bases[i]].noise_sd * 3))
+        (bases[i], "add", float(local.choice([-2.5, 2.5]) * CHANNELS[bases[i]].scale * 3))
         for i in picks
     )
 
@@ -331,10 +348,15 @@ def _role_signals(
     rise_s = rng.uniform(0.15, 0.5)
     signals: dict[str, np.ndarray] = {}
     for base, channel in CHANNELS.items():
-        level = channel.base + rng.normal(0, channel.between_sd)
         drift = _ar1(rng, n, fps, channel.between_sd * 0.5, tau_s=8.0)
         jitter = _ar1(rng, n, fps, channel.noise_sd * noise, tau_s=0.25)
-        signals[base] = level + drift + jitter
+        if channel.log:
+            level = np.log(channel.base) + rng.normal(0, channel.between_sd)
+            signals[base] = np.exp(level + drift + jitter)
+        else:
+            side = float(rng.choice([-1.0, 1.0])) if channel.sided else 1.0
+            level = side * channel.base + rng.normal(0, channel.between_sd)
+            signals[base] = level + drift + jitter
     own = [e for e in events if e.actor == role]
     # Distractors: weaker, unlabelled look-alikes of this role's events.
     names = [t.name for t in scheme.types_of(actor=role)]
@@ -348,7 +370,7 @@ def _role_signals(
     for base, channel in CHANNELS.items():
         spikes = rng.random(n) < 0.004
         signals[base] = np.where(
-            spikes, signals[base] + rng.normal(0, 6 * channel.noise_sd, n), signals[base]
+            spikes, signals[base] + rng.normal(0, 6 * channel.scale, n), signals[base]
         )
         signals[base] = np.clip(signals[base], channel.lo, channel.hi)
     return signals
@@ -379,10 +401,13 @@ def _apply(
             signals[base] = signals[base] + gain * value * turn * shape
 
 
-def _visibility(rng: np.random.Generator, n: int, fps: float, gaps_per_min: float) -> np.ndarray:
-    """True where the role is tracked: missing episodes of 0.3-5 s plus single-frame dropouts."""
+def _visibility(rng: np.random.Generator, n: int, fps: float, missing: float) -> np.ndarray:
+    """True where tracked: missing episodes of 0.3-5 s until about ``missing`` of the frames are
+    lost, plus single-frame dropouts."""
     seen = rng.random(n) > rng.uniform(0.005, 0.03)
-    for _ in range(int(rng.poisson(gaps_per_min * n / fps / 60))):
-        start = int(rng.integers(0, max(n, 1)))
+    for _ in range(1000):
+        if 1 - seen.mean() >= missing or not n:
+            break
+        start = int(rng.integers(0, n))
         seen[start : start + int(rng.uniform(0.3, 5.0) * fps)] = False
     return seen

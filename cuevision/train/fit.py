@@ -84,7 +84,6 @@ def fit(
     """Train from ``seed``; return the network of the epoch with the lowest validation loss."""
     torch.manual_seed(seed)
     torch.set_num_threads(settings.threads)
-    torch.use_deterministic_algorithms(True)
     rng = np.random.default_rng(seed)
     fps = train[0].series.fps
     window = int(round(settings.window_s * fps))
@@ -113,7 +112,7 @@ def fit(
             torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
             optimiser.step()
             schedule.step()
-            total += float(loss)
+            total += loss.item()
         val_loss = evaluate_loss(network, held, pos_weight) if held else total
         log(
             {

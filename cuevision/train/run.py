@@ -27,6 +27,7 @@ from cuevision.detect.model import Architecture, n_parameters
 from cuevision.detect.registry import MODELS_DIR, ModelError, version_folder
 from cuevision.detect.tune import tune
 from cuevision.errors import CuevisionError
+from cuevision.features import FEATURE_NAMES
 from cuevision.scheme import Scheme
 from cuevision.train.cache import cached_clips, clip_features
 from cuevision.train.card import evaluate_all, write_card
@@ -41,6 +42,7 @@ from cuevision.train.data import (
     split_seeds,
 )
 from cuevision.train.fit import FitSettings, fit
+from cuevision.weak import label_events, label_frames
 
 
 @dataclass(frozen=True)
@@ -72,15 +74,12 @@ Log = Callable[[str], None]
 
 def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line: None) -> Path:
     """Train, tune, evaluate and register one model version; return its folder."""
-    from cuevision.weak import label_events, label_frames
-
-    from cuevision.features import FEATURE_NAMES
-
     started = time.perf_counter()
     target = version_folder(settings.name, settings.version, settings.models_dir)
     if target.exists() and not settings.force:
         raise ModelError(f"{target} exists; choose another --version or pass --force")
     fps = scheme.analysis.fps
+    clips = split_clips(cached_clips(settings.real_cache)) if settings.real_cache else {}
     seeds = split_seeds(settings.sim_dyads, settings.seed)
     sim = {
         purpose: simulated_sessions(
@@ -93,7 +92,6 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
         for purpose, s in seeds.items()
     }
     log(f"simulated {settings.sim_dyads} dyads of {settings.sim_duration_s:g} s")
-    clips = split_clips(cached_clips(settings.real_cache)) if settings.real_cache else {}
     real: dict[str, list[Session]] = {}
     for purpose, names in clips.items():
         real[purpose] = real_sessions(
