@@ -42,9 +42,6 @@ def write_session_outputs(
 
     Returns the metrics dict that ``metrics.json`` holds.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     from cuevision.report.html import render_report
     from cuevision.report.tables import write_tables
 

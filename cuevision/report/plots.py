@@ -1,4 +1,4 @@
-"""The report's figures, drawn with matplotlib's Agg backend and returned as base64 PNG data URIs.
+"""The report's figures, drawn by matplotlib's Agg renderer and returned as base64 PNG data URIs.
 
 Each function takes the computed metrics and the scheme (for colours and row order) and returns a
 string usable as ``<img src=...>``, so the HTML file carries its figures inside itself.
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cuevision.metrics.session import SessionMetrics
+from cuevision.report.words import words
 from cuevision.scheme import Scheme
 from cuevision.types import Event
 
@@ -23,16 +24,11 @@ if TYPE_CHECKING:
 EPS = 1e-6
 
 
-def label(name: str) -> str:
-    """A type name as words: ``child_looks_at_caregiver`` -> ``child looks at caregiver``."""
-    return name.replace("_", " ")
-
-
 def _figure(width: float, height: float) -> Figure:
+    """A pyplot-free figure: no global state, rendered to PNG by the Agg canvas."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=110, layout="constrained")
-    return figure
+    return Figure(figsize=(width, height), dpi=110, layout="constrained")
 
 
 def _data_uri(figure: Figure) -> str:
@@ -88,7 +84,7 @@ def ethogram(metrics: SessionMetrics, scheme: Scheme) -> str:
             arrowprops={"arrowstyle": "->", "color": "#333333", "lw": 0.8, "alpha": 0.7},
             zorder=3,
         )
-    ax.set_yticks(range(len(rows)), [label(name) for name in reversed(rows)], fontsize=8)
+    ax.set_yticks(range(len(rows)), [words(name) for name in reversed(rows)], fontsize=8)
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_xlim(0, metrics.duration_s)
     ax.set_xlabel("time in the session (s)")
@@ -123,7 +119,7 @@ def latency_overview(metrics: SessionMetrics, cue_keys: Sequence[str], scheme: S
         if result.median_latency_s is not None:
             wait_ax.plot([result.median_latency_s] * 2, [y - 0.3, y + 0.3], color="#222222", lw=2)
         wait_ax.axvline(result.window_s, color="#999999", ls="--", lw=0.8)
-    rate_ax.set_yticks(ys, [label(k) for k in cue_keys], fontsize=8)
+    rate_ax.set_yticks(ys, [words(k) for k in cue_keys], fontsize=8)
     rate_ax.set_xlim(0, 1.25)
     rate_ax.set_xlabel("response rate (answered cues)")
     windows = [metrics.latency[k].window_s for k in cue_keys] or [1.0]
