@@ -41,8 +41,9 @@ def test_overlay_writes_h264_and_a_sheet(
 def _assert_clean_failure(result: subprocess.CompletedProcess[str], *words: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())  # rich wraps long lines
     for word in words:
-        assert word in result.stderr, result.stderr
+        assert word in message, message
 
 
 @pytest.mark.parametrize(

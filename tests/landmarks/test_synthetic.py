@@ -42,12 +42,15 @@ def test_face_found_while_visible_and_never_while_out_of_frame(
 def test_face_is_where_the_script_puts_that_role(
     script_and_tracks: tuple[DyadScript, LandmarkTracks], role: Role
 ) -> None:
-    """The caregiver's face is the caregiver's sprite (left, larger), not the child's."""
+    """The caregiver's face is the caregiver's sprite (left, larger), not the child's: nearer
+    its own scripted head position than the other's in every frame (turns shift the mesh)."""
     script, tracks = script_and_tracks
+    other: Role = "child" if role == "caregiver" else "caregiver"
     found = tracks.roles[role].face_score > 0
-    nose_x = tracks.roles[role].face[found, 1, 0] * tracks.width  # landmark 1: nose tip
-    scripted = np.array([script.value_at(role, "x", t) for t in tracks.t_s[found]])
-    assert np.median(np.abs(nose_x - scripted)) < 15.0
+    x = np.nanmean(tracks.roles[role].face[found, :, 0], axis=1) * tracks.width
+    own = np.array([script.value_at(role, "x", t) for t in tracks.t_s[found]])
+    theirs = np.array([script.value_at(other, "x", t) for t in tracks.t_s[found]])
+    assert (np.abs(x - own) < np.abs(x - theirs)).all()
 
 
 @pytest.mark.parametrize("role", ROLES)
