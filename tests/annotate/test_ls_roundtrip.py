@@ -337,6 +337,30 @@ def test_push_and_pull_through_the_api(
     assert missing.status_code == 400 and "no such folder" in missing.json()["detail"]
 
 
+def test_label_studio_uses_our_ml_backend(
+    fresh_outdir: Path, api: ApiSettings, run_cli: RunCli, client: httpx.Client, cli_args: Args
+) -> None:
+    """Label Studio connects to /ml (health, setup) and retrieves predictions through it."""
+    run_cli("annotate", "push", fresh_outdir, *cli_args)
+    state = _state(fresh_outdir)
+    backend = client.post(
+        "/api/ml/", json={"url": f"{api.url}/ml", "project": state["project_id"], "title": "cv"}
+    )
+    assert backend.status_code == 201, backend.text
+    assert backend.json()["readable_state"] == "Connected"
+    assert backend.json()["model_version"] == "0.1"
+    retrieved = client.post(
+        "/api/dm/actions",
+        params={"id": "retrieve_tasks_predictions", "project": state["project_id"]},
+        json={"selectedItems": {"all": False, "included": [state["task_id"]]}},
+    )
+    assert retrieved.status_code == 200, retrieved.text
+    predictions = client.get(f"/api/tasks/{state['task_id']}").json()["predictions"]
+    assert len(predictions) == 2  # the pushed one and the one asked for from the UI
+    assert predictions[0]["result"] == predictions[1]["result"]
+    client.delete(f"/api/ml/{backend.json()['id']}").raise_for_status()
+
+
 def test_push_the_processed_synthetic_session(
     processed_synthetic: Path,
     api: ApiSettings,
