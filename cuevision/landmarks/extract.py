@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 TRACKS = ("track0", "track1")
 FOLLOWED_SCORE = 0.5  # face_score of a face found by its mesh alone, without a detection
+HEAD_FROM_POSE = 1.2  # face box side / spread of the pose's face points (ears to mouth)
 FOLLOW_BOX = 0.8  # a detection box is about this fraction of the mesh's landmark box
 
 
@@ -136,6 +137,11 @@ def extract_landmarks(
                 pose_points, pose_scores = poses.get(frame.index)
                 heads = [_head(p, info.width, info.height) for p in pose_points]
                 pose_of = tracker.assign_poses(heads, frame.t_s)
+                for slot, body in pose_of.items():
+                    if slot not in meshes:
+                        _face_from_pose(
+                            faces, tracker, frame, slot, pose_points[body], meshes, scores
+                        )
                 row = [np.nan] * 6  # size, roundness, x (face, else pose head) per slot
                 for slot, label in enumerate(TRACKS):
                     mesh = meshes.get(slot)
@@ -234,6 +240,39 @@ def _faces(
             slot, Box(float(centre[0] * width), float(centre[1] * height), size), frame.t_s
         )
     return meshes, scores
+
+
+def _face_from_pose(
+    backend: FaceBackend,
+    tracker: Tracker,
+    frame: Frame,
+    slot: int,
+    pose: np.ndarray,
+    meshes: dict[int, np.ndarray],
+    scores: dict[int, float],
+) -> None:
+    """Look for the face of a body whose face neither the detector nor the mesh found.
+
+    The crop is centred on the pose's face points (0..10), sized by their spread; the mesh's own
+    detector then works on a face at a good scale. Adds to ``meshes`` and ``scores``.
+    """
+    height, width = frame.image.shape[:2]
+    points = pose[:11, :2] * (width, height)
+    centre = points.mean(axis=0)
+    side = max(float(np.ptp(points, axis=0).max()) * HEAD_FROM_POSE, 0.05 * height)
+    if any(  # never two tracks on one face
+        np.hypot(*(centre - other[:, :2].mean(axis=0) * (width, height))) < side / 2
+        for other in meshes.values()
+    ):
+        return
+    box = FaceBox(centre[0] / width, centre[1] / height, side / width, side / height, 0.0)
+    mesh = backend.mesh(frame.image, slot, box)
+    if mesh is None:
+        return
+    meshes[slot] = mesh
+    scores[slot] = FOLLOWED_SCORE
+    middle = mesh[:, :2].mean(axis=0) * (width, height)
+    tracker.follow_face(slot, Box(float(middle[0]), float(middle[1]), side), frame.t_s)
 
 
 def _head(pose: np.ndarray, width: int, height: int) -> tuple[float, float]:

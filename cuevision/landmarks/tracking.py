@@ -25,7 +25,7 @@ NEVER = 1e6  # cost of a forbidden pairing
 NEW_TRACK_COST = 5.0  # a face starting a never-seen track: worse than any plausible match
 STALE_CAP = 4.0  # a track away for longer than max_gap_s: any face may re-enter it
 FACE_GATE = 2.5  # a recent track refuses faces farther than this (cost units)
-POSE_GATE = 1.0  # a pose's head farther than a face size from the face is another person's
+POSE_GATE = 1.25  # a pose's head farther than this many face sizes from the face: another person
 
 
 @dataclass(frozen=True)
