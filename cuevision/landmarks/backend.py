@@ -99,7 +99,7 @@ class FaceBackend:
                 static_image_mode=False,
                 max_num_faces=1,
                 refine_landmarks=True,
-                min_detection_confidence=0.3,
+                min_detection_confidence=min_confidence,
                 min_tracking_confidence=0.5,
             )
             for _ in range(slots)

@@ -186,7 +186,7 @@ def extract_landmarks(
         "cuevision_version": __version__,
         "video": Path(video).name,
     }
-    relabel(partial, out_parquet, TRACKS, assignment.child_slot, metadata)
+    relabel(partial, out_parquet, TRACKS, assignment.child_slot, _with_faces(table), metadata)
     partial.unlink()
     return LandmarkSummary(
         frames=n,
@@ -282,6 +282,18 @@ def _head(pose: np.ndarray, width: int, height: int) -> tuple[float, float]:
         float(np.average(pose[:11, 0], weights=weight) * width),
         float(np.average(pose[:11, 1], weights=weight) * height),
     )
+
+
+def _with_faces(table: np.ndarray) -> np.ndarray:
+    """(N, 2) whether each sighting's tracklet shows a face at some time.
+
+    Poses alone are not trusted: PoseLandmarker reports people with head-and-shoulder visibility
+    0.99 on a cartoon sky (``pyfeat/no_face.mp4``), so a body is kept only as part of a tracklet
+    whose face was found at least once.
+    """
+    tracklet = table[:, 0:2].astype(np.int64)
+    faced = np.unique(tracklet[np.isfinite(table[:, [2, 5]])])
+    return np.isin(tracklet, faced[faced >= 0])
 
 
 def _face_shape(mesh: np.ndarray, width: int, height: int) -> tuple[float, float, float]:

@@ -152,11 +152,14 @@ def relabel(
     target: Path,
     tracks: tuple[str, str],
     child_slot: np.ndarray,
+    keep_pose: np.ndarray,
     metadata: dict[str, Any],
 ) -> None:
     """Copy ``source`` (rows labelled ``tracks[slot]``) to ``target`` with roles, a row group at
-    a time: the row of slot ``child_slot[k]`` of the k-th analysed frame becomes the child's."""
+    a time: the row of slot ``child_slot[k]`` of the k-th analysed frame becomes the child's,
+    and its pose is blanked (NaN, score 0) where ``keep_pose[k, slot]`` is False."""
     start = 0
+    pose_at, score_at = SCHEMA.names.index("pose"), SCHEMA.names.index("pose_score")
     with RowWriter(target, metadata) as writer:
         for batch in _batches(source):
             n = batch.num_rows
@@ -165,6 +168,17 @@ def relabel(
             child = slot == child_slot[frame_number]
             role = pa.array(np.where(child, "child", "caregiver"), pa.string())
             batch = batch.set_column(SCHEMA.names.index("role"), "role", role)
+            drop = ~keep_pose[frame_number, slot]
+            if drop.any():
+                pose = _flat(pa.chunked_array([batch.column(pose_at)])).reshape(n, POSE_SIZE).copy()
+                pose[drop] = np.nan
+                score = batch.column(score_at).to_numpy(zero_copy_only=False).copy()
+                score[drop] = 0.0
+                flat = pa.array(pose.reshape(-1), pa.float32())
+                batch = batch.set_column(
+                    pose_at, "pose", pa.FixedSizeListArray.from_arrays(flat, POSE_SIZE)
+                )
+                batch = batch.set_column(score_at, "pose_score", pa.array(score, pa.float32()))
             order = pc.sort_indices(batch, [("frame", "ascending"), ("role", "ascending")])
             writer.write_batch(batch.take(order))
             start += n // 2

@@ -64,8 +64,10 @@ def test_rows_stream_in_row_groups_and_relabel_per_frame(tmp_path: Path) -> None
             writer.end_frame()
     assert pq.ParquetFile(source).num_row_groups > 1
     child_slot = np.where(np.arange(n) < 600, 1, 0).astype(np.int8)
-    relabel(source, target, ("track0", "track1"), child_slot, {"width": 64, "height": 48,
-            "role_confidence": 0.5})  # fmt: skip
+    keep_pose = np.ones((n, 2), bool)
+    keep_pose[600:, 1] = False
+    meta = {"width": 64, "height": 48, "role_confidence": 0.5}
+    relabel(source, target, ("track0", "track1"), child_slot, keep_pose, meta)
     tracks = read_landmarks(target)
     assert len(tracks.frame) == n and tracks.frame[-1] == n - 1
     care, child = tracks.roles["caregiver"], tracks.roles["child"]
@@ -73,6 +75,7 @@ def test_rows_stream_in_row_groups_and_relabel_per_frame(tmp_path: Path) -> None
     assert (child.pose_score[:600] == np.float32(0.7)).all() and (child.face_score[600:] > 0).all()
     np.testing.assert_array_equal(care.face[0], face)
     assert np.isnan(child.face[0]).all() and np.isnan(care.pose[0]).all()
+    assert (care.pose_score == 0).all() and np.isnan(care.pose[600:]).all()
 
 
 @pytest.mark.parametrize(
