@@ -37,11 +37,9 @@ def train(
     scheme_file: SchemeOption = None,
 ) -> None:
     """Train, tune and evaluate a detector; write models/NAME/VERSION/ with its card."""
-    from cuevision.detect.registry import MODELS_DIR
     from cuevision.errors import CuevisionError
     from cuevision.scheme import load_scheme
-    from cuevision.train.fit import FitSettings
-    from cuevision.train.run import TrainSettings, train_model
+    from cuevision.train.cache import cached_clips
 
     if sim_dyads < 2:
         raise CuevisionError(f"--sim-dyads must be at least 2 (train and test), not {sim_dyads}")
@@ -53,6 +51,13 @@ def train(
     console = Console(stderr=True)
     if extract and real_cache is not None:
         _extract(real_cache, scheme.analysis.fps, console)
+    if real_cache is not None:
+        cached_clips(real_cache)  # fails early, before the heavy imports, if there is no cache
+
+    from cuevision.detect.registry import MODELS_DIR
+    from cuevision.train.fit import FitSettings
+    from cuevision.train.run import TrainSettings, train_model
+
     settings = TrainSettings(
         name=name,
         version=version,

@@ -1,8 +1,10 @@
 """Feature series -> network inputs: fixed column order, per-feature normalisation, missing masks.
 
-The model sees, for every feature it was trained on, the normalised value with NaN replaced by 0
-and a 0/1 "present" mask, so that "missing" is never confused with "average". The statistics are
-computed once on the training frames and stored in the model's ``config.json``.
+The model sees three channels for every feature it was trained on: the value normalised with
+statistics of all training frames (stored in the model's ``config.json``); the same value centred on
+this session's own median, so that a person's resting level (a wide mouth, a camera in profile)
+does not read as an event, as a coder judges a smile against that face's neutral; and a 0/1
+"present" mask, so that "missing" (NaN, fed as 0) is never confused with "average".
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ class Normaliser:
         std = np.where(np.sqrt(var) > 1e-6, np.sqrt(var), 1.0)
         return cls(tuple(names), tuple(map(float, mean)), tuple(map(float, std)))
 
+    @property
+    def n_inputs(self) -> int:
+        """Network input channels: value, session-centred value and mask per feature."""
+        return 3 * len(self.names)
+
     def to_dict(self) -> dict[str, Any]:
         return {"names": list(self.names), "mean": list(self.mean), "std": list(self.std)}
 
@@ -61,11 +68,22 @@ class Normaliser:
         return np.asarray(series.values[:, index], dtype=np.float32)
 
     def encode(self, values: np.ndarray) -> np.ndarray:
-        """(T, n_features) raw values -> (2 * n_features, T) float32: normalised values, masks."""
+        """(T, n_features) raw values -> (3 * n_features, T) float32: normalised values, values
+        centred on the session's median, presence masks."""
         present = np.isfinite(values)
-        scaled = (values - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
-        scaled = np.clip(np.where(present, scaled, 0.0), -8.0, 8.0)
-        return np.concatenate([scaled, present.astype(np.float32)], axis=1).T.astype(np.float32)
+        std = np.asarray(self.std, np.float32)
+        scaled = (values - np.asarray(self.mean, np.float32)) / std
+        median = np.zeros(values.shape[1], np.float32)
+        seen = present.any(axis=0)
+        if seen.any():
+            median[seen] = np.nanmedian(values[:, seen], axis=0)
+        centred = (values - median) / std
+        channels = [
+            np.clip(np.where(present, scaled, 0.0), -8.0, 8.0),
+            np.clip(np.where(present, centred, 0.0), -8.0, 8.0),
+            present.astype(np.float32),
+        ]
+        return np.concatenate(channels, axis=1).T.astype(np.float32)
 
 
 def resample(series: FeatureSeries, fps: float) -> FeatureSeries:

@@ -111,7 +111,7 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
     assert_not_held_out([s.name for s in (*train, *val) if s.source == "weak"])
     normaliser = Normaliser.fit(FEATURE_NAMES, [s.series.values for s in train])
     arch = Architecture(
-        n_inputs=2 * len(FEATURE_NAMES),
+        n_inputs=normaliser.n_inputs,
         n_outputs=len(scheme.type_names),
         channels=settings.channels,
         levels=settings.levels,
