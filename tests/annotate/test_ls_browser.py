@@ -73,6 +73,10 @@ def test_task_plays_and_lists_the_candidates(
                 time.sleep(0.5)
             for label in ("child_smiles", "caregiver_smiles", "child_looks_away"):
                 page.get_by_text(label, exact=True).first.wait_for(timeout=30_000)
+            # the frame counter appears once the player knows the video's length
+            page.wait_for_function(
+                "() => document.body.innerText.includes('of 250')", timeout=30_000
+            )
             text = page.inner_text("body")
         finally:
             ARTIFACTS.mkdir(exist_ok=True)  # kept on failure too: it shows what went wrong
