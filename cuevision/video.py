@@ -361,23 +361,14 @@ class VideoWriter:
         self.close()
 
 
-def proxy_frame(t_s: float, fps: float) -> int:
-    """The 1-based frame of a CFR proxy (Label Studio's clock) that shows PTS time ``t_s``."""
-    return math.floor(t_s * fps + 1e-9) + 1
-
-
-def proxy_time(frame: int, fps: float) -> float:
-    """The PTS time at which 1-based proxy frame ``frame`` starts; inverse of ``proxy_frame``."""
-    return (frame - 1) / fps
-
-
 def make_cfr_proxy(
     src: Path, dst: Path, *, fps: float | None = None, max_height: int = 720
 ) -> VideoInfo:
     """Write a constant-frame-rate H.264 copy of ``src`` for Label Studio and probe it.
 
     Output frame k (0-based) shows the latest source frame with PTS <= k / fps, so a time t on
-    the PTS clock is proxy frame ``proxy_frame(t, fps)`` (1-based). It has
+    the PTS clock is shown by proxy frame floor(t * fps) + 1 (1-based; the conversion to
+    Label Studio's frames is ``cuevision.annotate.clock.ProxyClock``). It has
     ``ceil(duration * fps)`` frames, default fps = round(nominal fps), at most ``max_height``
     rows, even sides.
     """

@@ -16,8 +16,6 @@ from cuevision.video import (
     decode,
     make_cfr_proxy,
     probe,
-    proxy_frame,
-    proxy_time,
 )
 
 
@@ -64,17 +62,6 @@ def test_writer_refuses_wrong_frames(tmp_path: Path) -> None:
             writer.write(np.zeros((48, 64, 3), dtype=np.float32))
     with pytest.raises(VideoError):
         VideoWriter(tmp_path / "x.mp4", 0, 64, 48)
-
-
-def test_proxy_clock() -> None:
-    """Proxy frame k (1-based, Label Studio) covers PTS [(k-1)/fps, k/fps)::
-
-    t (s)   0    0.1   0.2   0.3        fps = 10
-    frame   |  1  |  2  |  3  |
-    """
-    assert [proxy_frame(t, 10) for t in (0.0, 0.05, 0.1, 0.2999, 0.3)] == [1, 1, 2, 3, 4]
-    assert proxy_time(1, 10) == 0.0 and proxy_time(4, 10) == pytest.approx(0.3)
-    assert all(proxy_frame(proxy_time(k, 30), 30) == k for k in range(1, 500))
 
 
 def test_proxy_of_a_variable_rate_clip(lookit: Callable[[str], Path], tmp_path: Path) -> None:
