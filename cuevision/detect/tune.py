@@ -22,7 +22,7 @@ from cuevision.types import Event
 class Grid:
     """The values tried; offsets are ``onset - drop`` (never below 0.05)."""
 
-    onsets: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    onsets: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
     drops: tuple[float, ...] = (0.0, 0.1, 0.2, 0.35)
     min_durations_s: tuple[float, ...] = (0.0, 0.2, 0.4, 0.7, 1.0)
     merge_gaps_s: tuple[float, ...] = (0.0, 0.3, 0.6, 1.0, 1.5)
@@ -55,7 +55,7 @@ def tune(
         n_ref = sum(map(len, onsets))
         best: tuple[float, Thresholds] = (-1.0, Thresholds())
         for on, drop in itertools.product(grid.onsets, grid.drops):
-            th0 = Thresholds(on, max(on - drop, 0.05))
+            th0 = Thresholds(on, round(max(on - drop, 0.05), 3))
             runs = [hysteresis(s.probs[:, k], th0.onset, th0.offset) for s in scores]
             for min_d, gap in itertools.product(grid.min_durations_s, grid.merge_gaps_s):
                 th = Thresholds(th0.onset, th0.offset, min_d, gap)

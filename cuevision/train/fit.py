@@ -27,6 +27,7 @@ class FitSettings:
     lr: float = 3e-3
     weight_decay: float = 1e-4
     weak_weight: float = 0.5  # loss weight of weakly labelled frames relative to simulated ones
+    real_fraction: float = 0.25  # share of windows drawn from real clips, when there are any
     max_pos_weight: float = 8.0
     threads: int = 2
 
@@ -52,11 +53,17 @@ def encode(session: Session, normaliser: Normaliser, weak_weight: float) -> Enco
 
 
 def _batch(
-    data: Sequence[Encoded], rng: np.random.Generator, size: int, window: int
+    pools: Sequence[Sequence[Encoded]],
+    shares: Sequence[float],
+    rng: np.random.Generator,
+    size: int,
+    window: int,
 ) -> tuple[torch.Tensor, ...]:
+    """``size`` random windows; each from a pool drawn with probability ``shares``."""
     xs, ys, ws = [], [], []
-    for i in rng.integers(0, len(data), size):
-        d = data[int(i)]
+    for p in rng.choice(len(pools), size=size, p=shares):
+        pool = pools[int(p)]
+        d = pool[int(rng.integers(0, len(pool)))]
         length = d.x.shape[1]
         start = int(rng.integers(0, max(length - window, 0) + 1))
         stop = start + window
@@ -88,6 +95,11 @@ def fit(
     fps = train[0].series.fps
     window = int(round(settings.window_s * fps))
     data = [encode(s, normaliser, settings.weak_weight) for s in train]
+    real = [d for d, s in zip(data, train, strict=True) if s.source == "weak"]
+    simulated = [d for d, s in zip(data, train, strict=True) if s.source != "weak"]
+    pools = [p for p in (simulated, real) if p]
+    share = settings.real_fraction if real and simulated else 0.0
+    shares = [1.0 - share, share] if len(pools) == 2 else [1.0]
     held = [encode(s, normaliser, settings.weak_weight) for s in val]
     positives = sum((d.y * (d.w > 0)).sum(axis=1) for d in data)
     labelled = sum((d.w > 0).sum(axis=1) for d in data)
@@ -105,7 +117,7 @@ def fit(
         network.train()
         total = 0.0
         for _ in range(settings.steps_per_epoch):
-            x, y, w = _batch(data, rng, settings.batch, window)
+            x, y, w = _batch(pools, shares, rng, settings.batch, window)
             loss = _loss(network(x), y, w, pos_weight)
             optimiser.zero_grad()
             loss.backward()

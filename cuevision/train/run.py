@@ -42,7 +42,7 @@ from cuevision.train.data import (
     split_seeds,
 )
 from cuevision.train.fit import FitSettings, fit
-from cuevision.weak import label_events, label_frames
+from cuevision.weak import describe, label_events, label_frames
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,7 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
         name: {"thresholds": t.thresholds.to_dict(), "val_f1": t.f1, "val_n": t.n_reference}
         for name, t in tuned.items()
     }
+    metrics["labelling_functions"] = describe(scheme)
     metrics["training"] = {"wall_s": round(time.perf_counter() - started, 1), "history": history}
     config = {
         "name": settings.name,
