@@ -101,6 +101,7 @@ def evaluate(
     scheme_file: SchemeOption = None,
 ) -> None:
     """Event precision, recall, F1 and onset error per type: optimal one-to-one matching."""
+    from cuevision.cli.console import stdout
     from cuevision.errors import CuevisionError
     from cuevision.events import read_events
     from cuevision.metrics.agreement import compare, render_agreement
@@ -117,7 +118,7 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        Console().print(render_agreement(result, f"{pred.name} against {truth.name}"))
+        stdout().print(render_agreement(result, f"{pred.name} against {truth.name}"))
 
 
 def register(app: typer.Typer) -> None:

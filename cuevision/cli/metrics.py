@@ -196,6 +196,7 @@ def agreement(
     ] = None,
 ) -> None:
     """Event F1, tolerant time-unit kappa and Krippendorff's alpha between two codings."""
+    from cuevision.cli.console import stdout
     from cuevision.errors import CuevisionError
     from cuevision.events import read_events
     from cuevision.metrics.agreement import compare, render_agreement
@@ -218,7 +219,7 @@ def agreement(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        Console().print(render_agreement(result, f"{other.name} against {reference.name}"))
+        stdout().print(render_agreement(result, f"{other.name} against {reference.name}"))
 
 
 def register(app: typer.Typer) -> None:
