@@ -180,6 +180,7 @@ def process(
                 basis="candidates",
                 signals=features_parquet,
                 provenance=_provenance(metrics_key, detector.version),
+                title=video.name,
             )
     metrics = json.loads(metrics_json.read_text())
     return ProcessResult(outdir, info, candidates, tuple(ran), tuple(reused), metrics)
