@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ class Detector:
         try:
             state = torch.load(weights, map_location="cpu", weights_only=True)
             network.load_state_dict(state)
-        except (OSError, RuntimeError, EOFError) as error:
+        except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
             raise ModelError(f"{weights}: unusable weights ({error}); retrain the model") from None
         network.eval()
         return cls(

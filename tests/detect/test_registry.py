@@ -1,0 +1,92 @@
+"""The model registry and inference: clear errors for missing or mismatched models; any length."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cuevision.detect import MODELS_DIR, ModelError, load_detector
+from cuevision.detect.inputs import FeatureMismatchError
+from cuevision.features import FEATURE_NAMES
+from cuevision.scheme import DEFAULT_SCHEME, load_scheme
+from cuevision.synth.dyad import simulate_dyad
+from cuevision.types import FeatureSeries
+
+SCHEME = load_scheme()
+COMMITTED = MODELS_DIR / "cue-tcn" / "0.1"
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the committed model's folder, to break."""
+    root = tmp_path_factory.mktemp("models")
+    shutil.copytree(COMMITTED, root / "cue-tcn" / "0.1")
+    return root
+
+
+def test_committed_model_folder_is_complete() -> None:
+    for name in ("weights.pt", "config.json", "metrics.json", "card.md", "splits.json"):
+        assert (COMMITTED / name).is_file(), name
+    assert (COMMITTED / "weights.pt").stat().st_size < 2_000_000
+    splits = json.loads((COMMITTED / "splits.json").read_text())
+    used = [*splits["real_clips"].get("train", []), *splits["real_clips"].get("val", [])]
+    assert not [c for c in used if c.split(".")[0] in splits["held_out_dyads"]]
+    assert "NOT validated" in (COMMITTED / "card.md").read_text()
+
+
+def test_missing_version_names_the_fix() -> None:
+    with pytest.raises(ModelError, match=r"not found.*cue-tcn@0\.1.*cuevision train"):
+        load_detector("cue-tcn@9.9")
+    with pytest.raises(ModelError, match="NAME@VERSION"):
+        load_detector("cue tcn")
+
+
+def test_mismatched_scheme_is_refused(tmp_path: Path) -> None:
+    text = DEFAULT_SCHEME.read_text().replace("name: default", "name: other", 1)
+    (tmp_path / "other.yaml").write_text(text)
+    other = load_scheme(tmp_path / "other.yaml")
+    with pytest.raises(ModelError, match=r"trained for scheme 'default'.*--scheme"):
+        load_detector("cue-tcn@0.1", scheme=other)
+    assert load_detector("cue-tcn@0.1", scheme=SCHEME).version == "cue-tcn@0.1"
+
+
+def test_broken_folders_give_clear_errors(copy: Path) -> None:
+    folder = copy / "cue-tcn" / "0.1"
+    assert load_detector(str(folder)).version == "cue-tcn@0.1"  # a folder path works too
+    (folder / "weights.pt").write_bytes(b"not torch")
+    with pytest.raises(ModelError, match="unusable weights"):
+        load_detector("cue-tcn@0.1", models_dir=copy)
+    (folder / "config.json").write_text("{ truncated")
+    with pytest.raises(ModelError, match="unreadable model config"):
+        load_detector("cue-tcn@0.1", models_dir=copy)
+
+
+@pytest.mark.parametrize("frames", [0, 1, 7, 4000])
+def test_inference_on_any_length(frames: int) -> None:
+    detector = load_detector()
+    series, _ = simulate_dyad(
+        5, duration_s=300, fps=15.0, scheme=SCHEME, feature_names=FEATURE_NAMES
+    )
+    short = FeatureSeries(series.t_s[:frames], 15.0, series.names, series.values[:frames])
+    scores = detector.predict(short)
+    assert scores.probs.shape == (frames, len(SCHEME.type_names))
+    assert scores.type_names == SCHEME.type_names
+    assert np.all((scores.probs >= 0) & (scores.probs <= 1))
+    for event in detector.candidates(short):
+        assert event.model_version == "cue-tcn@0.1" and event.status == "candidate"
+        assert 0 <= event.onset_s < event.offset_s <= frames / 15.0 + 1e-6
+
+
+def test_other_rates_are_resampled_and_missing_columns_refused() -> None:
+    detector = load_detector()
+    series, _ = simulate_dyad(
+        6, duration_s=20, fps=30.0, scheme=SCHEME, feature_names=FEATURE_NAMES
+    )
+    assert detector.predict(series).probs.shape == (300, len(SCHEME.type_names))
+    partial = FeatureSeries(series.t_s, 30.0, series.names[:-1], series.values[:, :-1])
+    with pytest.raises(FeatureMismatchError, match="dyad.mutual_gaze"):
+        detector.predict(partial)
