@@ -57,27 +57,29 @@ def process(
         child_side=side,
         limits=Limits(max_side_px=max_side, max_duration_s=max_duration),
     )
-    console = Console(stderr=True)
-    columns = (
+    bars = Progress(
         TextColumn("{task.description:<32}"),
         BarColumn(),
         TextColumn("{task.fields[note]}"),
         TimeElapsedColumn(),
+        console=Console(stderr=True),
     )
-    with Progress(*columns, console=console) as bars:
-        tasks: dict[str, TaskID] = {
-            name: bars.add_task(STAGE_LABELS[name], total=None, start=False, note="")
-            for name in STAGES
-        }
+    tasks: dict[str, TaskID] = {}
 
-        def report(stage: str, done: int, total: int) -> None:
-            task = tasks[stage]
-            bars.start_task(task)
-            bars.update(task, completed=done, total=total or None)
+    def report(stage: str, done: int, total: int) -> None:
+        if not tasks:  # the first report comes after validation: a refused file shows no bars
+            bars.start()
+            for name in STAGES:
+                tasks[name] = bars.add_task(STAGE_LABELS[name], total=None, start=False, note="")
+        bars.start_task(tasks[stage])
+        bars.update(tasks[stage], completed=done, total=total or None)
 
+    try:
         result = run_process(video, outdir, scheme=scheme, settings=settings, progress=report)
         for name in result.reused:
             bars.update(tasks[name], note="reused")
+    finally:
+        bars.stop()
 
     counts = Counter(c.type for c in result.candidates)
     table = Table(title=f"Candidates in {video.name} ({result.info.duration_s:.1f} s)")
