@@ -68,17 +68,26 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_case(args: list[str]) -> tuple[dict[str, float], int]:
-    """Run this script's ``--case`` in a subprocess; its JSON result and the tree's peak RSS."""
+def run_case(args: list[str], report_every_s: float = 0.0) -> tuple[dict[str, float], int]:
+    """Run this script's ``--case`` in a subprocess; its JSON result and the tree's peak RSS.
+
+    With ``report_every_s``, prints the peak so far at that interval (for long runs).
+    """
     process = subprocess.Popen(
         [sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     peak = 0
+    start = time.monotonic()
 
     def sample() -> None:
         nonlocal peak
+        reported = start
         while process.poll() is None:
             peak = max(peak, _tree_rss(process.pid))
+            if report_every_s and time.monotonic() - reported >= report_every_s:
+                reported = time.monotonic()
+                print(f"  ... {reported - start:.0f} s, peak RSS so far {peak / 2**20:.0f} MB",
+                      flush=True)  # fmt: skip
             time.sleep(0.25)
 
     sampler = threading.Thread(target=sample)
@@ -88,6 +97,17 @@ def run_case(args: list[str]) -> tuple[dict[str, float], int]:
     if process.returncode:
         raise SystemExit(f"case {args} failed with exit {process.returncode}")
     return json.loads(out.decode().strip().splitlines()[-1]), peak
+
+
+def _row(
+    video: str, frames: str, run: str, r: dict[str, float], floor_fps: float, peak: int
+) -> None:
+    fps = r["frames"] / r["seconds"]
+    print(
+        f"| {video} | {frames} | {run} | {r['frames']:.0f} | {fps:.1f} | "
+        f"{r['duration'] / r['seconds']:.2f} | {fps / floor_fps:.2f} | {peak / 2**20:.0f} MB |",
+        flush=True,
+    )
 
 
 def case(kind: str, video: Path, analysis_fps: float | None) -> dict[str, float]:
@@ -126,31 +146,26 @@ def main() -> None:
     videos = {"480p": (640, 480), "720p": (1280, 720)}
     for name, (width, height) in videos.items():
         make_copy(args.clip, args.work / f"{name}.mp4", width, height, 30.0, 17.0)
-    rows = []
+    header = ("video", "frames analysed", "run", "frames", "frames/s", "x real time", "/ floor",
+              "peak RSS")  # fmt: skip
+    print("| " + " | ".join(header) + " |\n|" + "---|" * len(header), flush=True)
     for name in videos:
         video = args.work / f"{name}.mp4"
         for label, fps in (("every frame", 0.0), ("every 2nd (15 Hz)", 15.0)):
-            floor, floor_rss = run_case(
-                ["--case", "decode", "--video", str(video), "--fps", str(fps)]
-            )
-            result, rss = run_case(["--case", "extract", "--video", str(video), "--fps", str(fps)])
+            common = ["--video", str(video), "--fps", str(fps)]
+            floor, floor_rss = run_case(["--case", "decode", *common])
             floor_fps = floor["frames"] / floor["seconds"]
-            rows.append((f"{name} 30 fps", label, "decode only", floor, floor_fps, floor_rss))
-            rows.append((f"{name} 30 fps", label, "extraction", result, floor_fps, rss))
+            _row(f"{name} 30 fps", label, "decode only", floor, floor_fps, floor_rss)
+            result, rss = run_case(["--case", "extract", *common])
+            _row(f"{name} 30 fps", label, "extraction", result, floor_fps, rss)
     long_video = args.work / f"long_{args.long_minutes:g}min.mp4"
     make_copy(args.clip, long_video, 640, 480, 15.0, args.long_minutes * 60)
-    result, rss = run_case(["--case", "extract", "--video", str(long_video), "--fps", "15"])
-    rows.append((f"480p 15 fps {args.long_minutes:g} min", "every frame", "extraction", result,
-                 float("nan"), rss))  # fmt: skip
-    header = ("video", "frames analysed", "run", "frames/s", "x real time", "/ floor", "peak RSS")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for video_name, label, run, r, floor_fps, peak in rows:
-        fps = r["frames"] / r["seconds"]
-        print(
-            f"| {video_name} | {label} | {run} | {fps:.1f} | {r['duration'] / r['seconds']:.2f} | "
-            f"{fps / floor_fps:.2f} | {peak / 2**20:.0f} MB |"
-        )
+    common = ["--video", str(long_video), "--fps", "15"]
+    floor, _ = run_case(["--case", "decode", *common])
+    result, rss = run_case(["--case", "extract", *common], report_every_s=120.0)
+    floor_fps = floor["frames"] / floor["seconds"]
+    _row(f"480p 15 fps, {args.long_minutes:g} min", "every frame", "extraction", result, floor_fps,
+         rss)  # fmt: skip
 
 
 if __name__ == "__main__":

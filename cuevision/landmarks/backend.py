@@ -7,13 +7,17 @@ Choices, measured on this machine (640x480 Lookit clips, one core each):
   clips; the full-range detector (``model_selection=1``, ~4 ms a frame) found two faces in 98% of
   the frames of ``6c6MZQ...ThatsNotAHat``, and the mesh on each crop (~4 ms a face) then succeeds.
   Each tracked person keeps their own FaceMesh in tracking mode, so from frame to frame the mesh
-  follows its own landmarks inside the crop and rarely re-runs its internal detector.
+  follows its own landmarks inside the crop and rarely re-runs its internal detector; that also
+  lets ``extract`` follow a face the detector misses (profiles, close-ups) from the previous
+  frame's mesh, or look for it around its body's head.
 - **Poses: Tasks ``PoseLandmarker(num_poses=2)``** (~35 ms a frame), because the legacy ``Pose``
   finds one person only. Its model bundle is built here, offline, from the wheel's own
   ``pose_detection.tflite`` and ``pose_landmark_full.tflite`` (the latter given the input
   normalisation metadata it lacks, [0, 255] -> [0, 1]), into a cache folder; nothing is ever
   downloaded. Only the full model (complexity 1) ships in the wheel. Poses whose head-and-shoulder
-  landmarks are not visible enough are dropped: the legacy Pose reported people on a cartoon.
+  landmarks are not visible enough are dropped; visibility alone is not enough, though (0.99 on
+  the cartoon sky of ``pyfeat/no_face.mp4``), so ``extract`` also drops bodies never seen with a
+  face.
 - **Timestamps.** MediaPipe's VIDEO mode needs strictly increasing integer milliseconds; real
   clips have frames < 1 ms apart, so the backend is fed its own strictly increasing clock while
   outputs keep the true PTS.

@@ -229,10 +229,7 @@ def _faces(
             continue
         centre = mesh[:, :2].mean(axis=0)
         size = math.sqrt(float(w) * width * float(h) * height)
-        if any(  # never two tracks on one face
-            np.hypot(*((centre - other[:, :2].mean(axis=0)) * (width, height))) < size / 2
-            for other in meshes.values()
-        ):
+        if not _own_face(tracker, slot, frame, centre, meshes):
             continue
         meshes[slot] = mesh
         scores[slot] = FOLLOWED_SCORE
@@ -240,6 +237,20 @@ def _faces(
             slot, Box(float(centre[0] * width), float(centre[1] * height), size), frame.t_s
         )
     return meshes, scores
+
+
+def _own_face(
+    tracker: Tracker, slot: int, frame: Frame, centre: np.ndarray, meshes: dict[int, np.ndarray]
+) -> bool:
+    """Whether a face found by a search for ``slot`` (centre normalised) is not someone else's:
+    no other track's face of this frame lies on it, and no other track was last seen nearer."""
+    height, width = frame.image.shape[:2]
+    for other in meshes.values():
+        span = other[:, :2].max(axis=0) - other[:, :2].min(axis=0)
+        if np.hypot(*((centre - other[:, :2].mean(axis=0)) / span)) < 0.5:
+            return False
+    nearest = tracker.nearest(float(centre[0] * width), float(centre[1] * height), frame.t_s)
+    return nearest is None or nearest == slot
 
 
 def _face_from_pose(
@@ -260,19 +271,18 @@ def _face_from_pose(
     points = pose[:11, :2] * (width, height)
     centre = points.mean(axis=0)
     side = max(float(np.ptp(points, axis=0).max()) * HEAD_FROM_POSE, 0.05 * height)
-    if any(  # never two tracks on one face
-        np.hypot(*(centre - other[:, :2].mean(axis=0) * (width, height))) < side / 2
-        for other in meshes.values()
-    ):
-        return
     box = FaceBox(centre[0] / width, centre[1] / height, side / width, side / height, 0.0)
     mesh = backend.mesh(frame.image, slot, box)
     if mesh is None:
         return
+    middle = mesh[:, :2].mean(axis=0)
+    if not _own_face(tracker, slot, frame, middle, meshes):
+        return
     meshes[slot] = mesh
     scores[slot] = FOLLOWED_SCORE
-    middle = mesh[:, :2].mean(axis=0) * (width, height)
-    tracker.follow_face(slot, Box(float(middle[0]), float(middle[1]), side), frame.t_s)
+    tracker.follow_face(
+        slot, Box(float(middle[0] * width), float(middle[1] * height), side), frame.t_s
+    )
 
 
 def _head(pose: np.ndarray, width: int, height: int) -> tuple[float, float]:

@@ -8,9 +8,12 @@ column         type                                   meaning
 ``frame``      int64                                  index of the frame in decode order (0-based)
 ``t_s``        float64                                true PTS seconds from the first frame
 ``role``       string                                 ``caregiver`` or ``child``
-``face_score`` float32                                face detection confidence; 0 where no face
+``face_score`` float32                                face detection confidence, 0.5 for a face
+                                                      found by its mesh alone (followed from the
+                                                      last frame or near its body); 0 where none
 ``pose_score`` float32                                mean visibility of pose landmarks 0..12
-                                                      (head and shoulders); 0 where no pose
+                                                      (head and shoulders); 0 where no pose, or
+                                                      where that body never showed a face
 ``face_cx``    float32                                face centre (middle of the landmarks' box),
 ``face_cy``    float32                                normalised 0..1 on the upright frame; NaN
                                                       where no face

@@ -2,7 +2,8 @@
 
 A tracklet (see ``tracking``) is one person for certain; across a gap, identity is a guess. Two
 tracklets seen in the same frame are two people, so they get different roles: the tracklets and
-these "not the same person" links form a bipartite graph, and each connected part has exactly two
+these "not the same person" links (from frames with both faces; a body may be a duplicate
+detection) form a bipartite graph, and each connected part has exactly two
 consistent role assignments. Each tracklet collects votes for "child" (positive) or "caregiver"
 (negative), one per frame with its face:
 
@@ -73,28 +74,31 @@ def assign_roles(
     >>> a.child_slot.tolist(), a.confidence
     ([1, 1, 1], 1.0)
     """
+    faces = np.isfinite(size)
     if child_side:
-        is_child, _ = _solve(tracklet, _side_votes(x, tracklet, child_side))
+        is_child, _ = _solve(tracklet, faces, _side_votes(x, tracklet, child_side))
         return RoleAssignment(
-            _child_slot(tracklet, is_child), 1.0, f"override: child on the {child_side}"
+            _child_slot(tracklet, is_child, faces), 1.0, f"override: child on the {child_side}"
         )
     votes = _votes(size, roundness)
-    first, _ = _solve(tracklet, votes)
-    side = _side_prior(tracklet, x, size, _child_slot(tracklet, first))
-    is_child, confidence = _solve(tracklet, votes + side)
+    first, _ = _solve(tracklet, faces, votes)
+    side = _side_prior(tracklet, x, size, _child_slot(tracklet, first, faces))
+    is_child, confidence = _solve(tracklet, faces, votes + side)
     method = f"face roundness and size votes over {len(is_child)} tracklets"
     if side.any():
         method += ", and which side each person keeps"
-    return RoleAssignment(_child_slot(tracklet, is_child), confidence, method)
+    return RoleAssignment(_child_slot(tracklet, is_child, faces), confidence, method)
 
 
-def _solve(tracklet: np.ndarray, votes: np.ndarray) -> tuple[dict[int, bool], float]:
+def _solve(
+    tracklet: np.ndarray, faces: np.ndarray, votes: np.ndarray
+) -> tuple[dict[int, bool], float]:
     """Tracklet -> is the child, colouring each part of the not-the-same-person graph as its
     votes favour; and the net agreement of all votes with that, 0..1."""
     ids = sorted(set(tracklet[tracklet >= 0].tolist()))
     score = {i: float(votes[tracklet == i].sum()) for i in ids}
     partners: dict[int, set[int]] = {i: set() for i in ids}
-    for a, b in tracklet[(tracklet >= 0).all(axis=1)].tolist():
+    for a, b in tracklet[(tracklet >= 0).all(axis=1) & faces.all(axis=1)].tolist():
         partners[a].add(b)
         partners[b].add(a)
     is_child: dict[int, bool] = {}
@@ -117,16 +121,20 @@ def _solve(tracklet: np.ndarray, votes: np.ndarray) -> tuple[dict[int, bool], fl
     return is_child, round(agree / total, 3) if total else 0.0
 
 
-def _child_slot(tracklet: np.ndarray, is_child: dict[int, bool]) -> np.ndarray:
-    """(N,) the slot holding the child in each frame (0 where nobody is seen)."""
-    child_slot = np.zeros(len(tracklet), np.int8)
+def _child_slot(tracklet: np.ndarray, is_child: dict[int, bool], faces: np.ndarray) -> np.ndarray:
+    """(N,) the slot holding the child in each frame (0 where nobody is seen).
+
+    Where both slots' tracklets got the same role (only a face-to-face frame proves two
+    people), the slot showing a face keeps its role and the other takes the remaining one.
+    """
+    child = np.full(tracklet.shape, -1, np.int8)  # 1 child, 0 caregiver, -1 nobody
     for slot in (0, 1):
         present = tracklet[:, slot] >= 0
-        here = np.array([is_child[i] for i in tracklet[present, slot].tolist()], bool)
-        rows = np.flatnonzero(present)
-        child_slot[rows[here]] = slot
-        child_slot[rows[~here]] = 1 - slot
-    return child_slot
+        child[present, slot] = [is_child[i] for i in tracklet[present, slot].tolist()]
+    decider = np.where(faces[:, 0] | (child[:, 1] < 0), 0, 1)  # slot whose role stands
+    rows = np.arange(len(child))
+    decided = child[rows, decider]
+    return np.where(decided == 1, decider, np.where(decided == 0, 1 - decider, 0)).astype(np.int8)
 
 
 def _side_prior(

@@ -9,7 +9,9 @@ unseen for longer than ``max_gap_s`` has left the frame and takes back the next 
 recent track claims, preferring one near where it left.
 
 Identity after a gap is a guess, so each stretch of a track without such a gap is a *tracklet*
-with its own number; roles are decided per tracklet (``roles``), never by the slot alone.
+with its own number; roles are decided per tracklet (``roles``), never by the slot alone. A
+tracklet also ends where a face appears far from the track's last face (more than half a face
+size away): a short tracklet too many costs little, two people in one tracklet a wrong role.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ NEVER = 1e6  # cost of a forbidden pairing
 NEW_TRACK_COST = 5.0  # a face starting a never-seen track: worse than any plausible match
 STALE_CAP = 4.0  # a track away for longer than max_gap_s: any face may re-enter it
 FACE_GATE = 2.5  # a recent track refuses faces farther than this (cost units)
+JUMP = 0.5  # a face this many face sizes from the track's last face starts a new tracklet
 POSE_GATE = 1.25  # a pose's head farther than this many face sizes from the face: another person
 
 
@@ -111,20 +114,39 @@ class Tracker:
             [[self._face_cost(track, box, t_s) for track in self._tracks] for box in boxes]
         )
         for box_index, slot in pairs:
-            self._resume(slot, t_s)
+            self._resume(slot, t_s, boxes[box_index])
             self._tracks[slot].face = boxes[box_index]
             self._tracks[slot].face_t = t_s
         return {slot: box_index for box_index, slot in pairs}
 
     def follow_face(self, slot: int, box: Box, t_s: float) -> None:
         """Record a face of ``slot`` that was found without a detection (followed by its mesh)."""
-        self._resume(slot, t_s)
+        self._resume(slot, t_s, box)
         self._tracks[slot].face = box
         self._tracks[slot].face_t = t_s
 
-    def _resume(self, slot: int, t_s: float) -> None:
+    def nearest(self, x: float, y: float, t_s: float) -> int | None:
+        """The slot whose recent position (face, else body) is nearest to (x, y) px, if any."""
+        best: tuple[float, int] | None = None
+        for slot, track in enumerate(self._tracks):
+            anchor = self._anchor(track, t_s)
+            if anchor is not None and anchor[3]:
+                distance = math.hypot(x - anchor[0], y - anchor[1]) / anchor[2]
+                best = min(best, (distance, slot)) if best else (distance, slot)
+        return None if best is None else best[1]
+
+    def _resume(self, slot: int, t_s: float, face: Box | None = None) -> None:
+        """Start a new tracklet where identity is a guess: after a gap longer than
+        ``max_gap_s``, or where a face appears more than ``JUMP`` face sizes from the track's
+        last face (typically after the face was missing a while and a body carried the track)."""
         track = self._tracks[slot]
-        if t_s - track.seen_t > self._max_gap_s:
+        jump = (
+            face is not None
+            and track.face is not None
+            and math.hypot(face.x - track.face.x, face.y - track.face.y)
+            > JUMP * max(face.size, track.face.size)
+        )
+        if t_s - track.seen_t > self._max_gap_s or jump:
             track.tracklet = self._tracklets
             self._tracklets += 1
 
@@ -133,8 +155,15 @@ class Tracker:
         return tuple(track.tracklet if track.seen_t == t_s else -1 for track in self._tracks)
 
     def assign_poses(self, heads: Sequence[tuple[float, float]], t_s: float) -> dict[int, int]:
-        """Map slot -> index into ``heads`` (pose head centres in pixels); call after faces."""
+        """Map slot -> index into ``heads`` (pose head centres in pixels); call after faces.
+
+        A body near a person already tracked is theirs or a duplicate: it never starts or takes
+        up another track (PoseLandmarker sometimes reports one person twice).
+        """
         cost = [[self._pose_cost(track, head, t_s) for track in self._tracks] for head in heads]
+        for row in cost:
+            if min(row) <= POSE_GATE:  # near a recent track: only recent tracks may take it
+                row[:] = [c if c <= POSE_GATE else NEVER for c in row]
         pairs = _assign(cost)
         for head_index, slot in pairs:
             self._resume(slot, t_s)
