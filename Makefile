@@ -7,8 +7,9 @@ DEMO   := demo
 # label-studio-sdk declares opencv-python, a second cv2 that would overwrite mediapipe's
 # opencv-contrib-python; so it is installed without its deps, and these are its other deps.
 LS_SDK      := label-studio-sdk==2.0.5
-LS_SDK_DEPS := appdirs datamodel-code-generator ijson jsf jsonschema lxml nltk Pillow pyjwt \
-               requests requests-mock ujson urllib3 xmljson
+LS_SDK_DEPS := 'Pillow>=11.3' appdirs 'datamodel-code-generator==0.26.1' ijson 'jsf>=0.11.2,<0.12' \
+               'jsonschema>=4.23' lxml 'nltk>=3.9.1,<4' 'pyjwt>=2.10.1,<3' requests \
+               'requests-mock==1.12.1' 'ujson>=5.8' 'urllib3>=2.5' 'xmljson==0.2.1'
 
 .PHONY: venv demo test lint browser clean
 
