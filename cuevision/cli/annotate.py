@@ -57,6 +57,17 @@ ApiUrlOpt = Annotated[
         help="Our API as Label Studio and the browser reach it.",
     ),
 ]
+StudioDataOpt = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        envvar="CUEVISION_LABELSTUDIO_DATA",
+        help="Label Studio's data folder (database, admin credentials).",
+    ),
+]
+StudioPortOpt = Annotated[
+    int, typer.Option("--port", envvar="CUEVISION_LABELSTUDIO_PORT", help="Port on 127.0.0.1.")
+]
 DEFAULTS = LabelStudioSettings()
 
 
@@ -87,17 +98,8 @@ def register(app: typer.Typer) -> None:
     @studio.command("up")
     def up(
         venv: VenvOpt = DEFAULTS.venv,
-        data: Annotated[
-            Path,
-            typer.Option(
-                "--data-dir",
-                envvar="CUEVISION_LABELSTUDIO_DATA",
-                help="Label Studio's data folder.",
-            ),
-        ] = DEFAULTS.data_dir,
-        port: Annotated[
-            int, typer.Option("--port", envvar="CUEVISION_LABELSTUDIO_PORT")
-        ] = DEFAULTS.port,
+        data: StudioDataOpt = DEFAULTS.data_dir,
+        port: StudioPortOpt = DEFAULTS.port,
     ) -> None:
         """Install Label Studio if needed, start it on 127.0.0.1 and wait until it answers."""
         from cuevision.annotate.server import up as start
@@ -112,12 +114,8 @@ def register(app: typer.Typer) -> None:
     @studio.command("down")
     def down(
         venv: VenvOpt = DEFAULTS.venv,
-        data: Annotated[
-            Path, typer.Option("--data-dir", envvar="CUEVISION_LABELSTUDIO_DATA")
-        ] = DEFAULTS.data_dir,
-        port: Annotated[
-            int, typer.Option("--port", envvar="CUEVISION_LABELSTUDIO_PORT")
-        ] = DEFAULTS.port,
+        data: StudioDataOpt = DEFAULTS.data_dir,
+        port: StudioPortOpt = DEFAULTS.port,
     ) -> None:
         """Stop the Label Studio that `up` started (only that process group)."""
         from cuevision.annotate.server import down as stop
@@ -134,12 +132,8 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--json", help="Print url, username, token, running.")
         ] = False,
         venv: VenvOpt = DEFAULTS.venv,
-        data: Annotated[
-            Path, typer.Option("--data-dir", envvar="CUEVISION_LABELSTUDIO_DATA")
-        ] = DEFAULTS.data_dir,
-        port: Annotated[
-            int, typer.Option("--port", envvar="CUEVISION_LABELSTUDIO_PORT")
-        ] = DEFAULTS.port,
+        data: StudioDataOpt = DEFAULTS.data_dir,
+        port: StudioPortOpt = DEFAULTS.port,
     ) -> None:
         """Where Label Studio is, how to log in, whether it runs (a local admin command)."""
         from cuevision.annotate.server import status as probe
