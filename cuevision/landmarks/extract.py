@@ -164,6 +164,9 @@ def extract_landmarks(
                 evidence.append((*tracker.tracklets(frame.t_s), *row))
                 if progress is not None:
                     progress(done, max(total, done))
+    except BaseException:
+        partial.unlink(missing_ok=True)  # nothing half-written is left behind
+        raise
     finally:
         poses.close()
         faces.close()

@@ -3,10 +3,12 @@
 Each track remembers where its face last was (centre and size, in pixels) and where its pose's
 head last was. Detections go to tracks by an optimal assignment (Hungarian) on a cost that grows
 with the distance from the last position, in units of face size, and with the change of face
-size (a child's face stays smaller than the caregiver's). A track seen recently only accepts a
-detection close to it (a gate), so a third face, a picture or a hand, cannot steal it; a track
-unseen for longer than ``max_gap_s`` has left the frame and takes back the next face that no
-recent track claims, preferring one near where it left.
+size (a face's size changes slowly; two people's faces often differ). A track seen recently
+only accepts a detection close to it (a gate), so a third face, a picture or a hand, cannot
+steal it; a track unseen for longer than ``max_gap_s`` has left the frame and takes back the
+next face that no recent track claims, preferring one near where it left. A body (pose) joins
+the person whose face or body is within ``POSE_GATE`` face sizes of its head; one near a
+tracked person never starts another track (PoseLandmarker sometimes reports one person twice).
 
 Identity after a gap is a guess, so each stretch of a track without such a gap is a *tracklet*
 with its own number; roles are decided per tracklet (``roles``), never by the slot alone. A
