@@ -72,8 +72,8 @@ CHANNELS: dict[str, Channel] = {
     "roll": Channel(-3.0, 6.0, 1.5, -60, 60),
     "gaze_yaw": Channel(35.0, 15.0, 4.5, -90, 90, sided=True),
     "gaze_pitch": Channel(-3.0, 6.0, 3.5, -60, 60),
-    "gaze_to_partner": Channel(58.0, 10.0, 6.0, 0, 180),
-    "head_to_partner": Channel(52.0, 9.0, 4.0, 0, 180),
+    "gaze_to_partner": Channel(72.0, 12.0, 6.0, 0, 180),
+    "head_to_partner": Channel(70.0, 10.0, 4.0, 0, 180),
     "mouth_open": Channel(0.05, 0.02, 0.012, 0, 2),
     "mouth_width": Channel(0.55, 0.03, 0.012, 0.1, 2),
     "lip_corner_raise": Channel(-0.05, 0.02, 0.008, -1, 1),
@@ -93,8 +93,8 @@ Mode = Literal["add", "set", "pulse"]
 # random side.
 EFFECTS: dict[str, tuple[tuple[str, Mode, float], ...]] = {
     "child_looks_at_caregiver": (
-        ("gaze_to_partner", "set", 36.0),
-        ("head_to_partner", "set", 40.0),
+        ("gaze_to_partner", "set", 40.0),
+        ("head_to_partner", "set", 45.0),
     ),
     "child_looks_away": (
         ("gaze_to_partner", "add", 45.0),
@@ -122,8 +122,8 @@ EFFECTS: dict[str, tuple[tuple[str, Mode, float], ...]] = {
         ("body_motion", "add", 2.0),
     ),
     "caregiver_looks_at_child": (
-        ("gaze_to_partner", "set", 36.0),
-        ("head_to_partner", "set", 40.0),
+        ("gaze_to_partner", "set", 40.0),
+        ("head_to_partner", "set", 45.0),
     ),
     "caregiver_smiles": (("lip_corner_raise", "add", 0.05), ("mouth_width", "add", 0.07)),
     "caregiver_touches_child": (
@@ -139,13 +139,13 @@ EFFECTS: dict[str, tuple[tuple[str, Mode, float], ...]] = {
 
 # Typical duration range of an event, s (looked up by the type's kind when the type is unknown).
 DURATION_S: dict[str, tuple[float, float]] = {
-    "child_looks_at_caregiver": (1.0, 3.5),
-    "child_looks_away": (1.0, 3.0),
-    "child_smiles": (1.0, 4.0),
-    "child_distress": (1.5, 5.0),
-    "child_reaches": (0.6, 1.8),
-    "cue": (0.8, 3.0),
-    "response": (0.8, 3.0),
+    "child_looks_at_caregiver": (0.5, 3.5),
+    "child_looks_away": (0.6, 3.0),
+    "child_smiles": (0.6, 4.0),
+    "child_distress": (1.0, 5.0),
+    "child_reaches": (0.5, 1.8),
+    "cue": (0.5, 3.0),
+    "response": (0.5, 3.0),
 }
 
 
@@ -347,16 +347,17 @@ def _role_signals(
     noise = rng.uniform(0.7, 1.6)
     rise_s = rng.uniform(0.15, 0.5)
     signals: dict[str, np.ndarray] = {}
+    jitters: dict[str, np.ndarray] = {}
     for base, channel in CHANNELS.items():
         drift = _ar1(rng, n, fps, channel.between_sd * 0.5, tau_s=8.0)
-        jitter = _ar1(rng, n, fps, channel.noise_sd * noise, tau_s=0.25)
+        jitters[base] = _ar1(rng, n, fps, channel.noise_sd * noise, tau_s=0.25)
         if channel.log:
             level = np.log(channel.base) + rng.normal(0, channel.between_sd)
-            signals[base] = np.exp(level + drift + jitter)
+            signals[base] = np.exp(level + drift)
         else:
             side = float(rng.choice([-1.0, 1.0])) if channel.sided else 1.0
             level = side * channel.base + rng.normal(0, channel.between_sd)
-            signals[base] = level + drift + jitter
+            signals[base] = level + drift
     own = [e for e in events if e.actor == role]
     # Distractors: weaker, unlabelled look-alikes of this role's events.
     names = [t.name for t in scheme.types_of(actor=role)]
@@ -367,12 +368,12 @@ def _role_signals(
         _apply(signals, fake, t_s, rise_s, amplitude * rng.uniform(0.2, 0.45), rng)
     for event in own:
         _apply(signals, event, t_s, rise_s, amplitude * rng.uniform(0.75, 1.25), rng)
-    for base, channel in CHANNELS.items():
+    for base, channel in CHANNELS.items():  # noise rides on top of events, never under them
+        jitter = jitters[base]
+        noisy = signals[base] * np.exp(jitter) if channel.log else signals[base] + jitter
         spikes = rng.random(n) < 0.004
-        signals[base] = np.where(
-            spikes, signals[base] + rng.normal(0, 6 * channel.scale, n), signals[base]
-        )
-        signals[base] = np.clip(signals[base], channel.lo, channel.hi)
+        noisy = np.where(spikes, noisy + rng.normal(0, 6 * channel.scale, n), noisy)
+        signals[base] = np.clip(noisy, channel.lo, channel.hi)
     return signals
 
 

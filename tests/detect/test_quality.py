@@ -27,9 +27,8 @@ def test_model_beats_labelling_functions_on_fresh_dyads() -> None:
         ours["overall"],
         theirs["overall"],
     )
-    better = [
-        name
-        for name in scheme.type_names
-        if (ours["per_type"][name]["f1"] or 0) >= (theirs["per_type"].get(name, {}).get("f1") or 0)
-    ]
-    assert len(better) >= len(scheme.type_names) - 1, better
+    f1 = {n: (ours["per_type"][n]["f1"] or 0.0) for n in scheme.type_names}
+    base = {n: (theirs["per_type"].get(n, {}).get("f1") or 0.0) for n in scheme.type_names}
+    better = [n for n in scheme.type_names if f1[n] > base[n]]
+    assert len(better) > len(scheme.type_names) / 2, (f1, base)  # most types improve
+    assert all(f1[n] > base[n] - 0.1 for n in scheme.type_names), (f1, base)  # none collapses
