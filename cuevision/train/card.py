@@ -100,7 +100,8 @@ def write_card(
         f"# {config['name']} {config['version']}",
         "",
         "A small temporal convolutional network over cuevision feature series "
-        f"({config['n_parameters']:,} parameters, {config['fps']:g} Hz) that flags candidate "
+        f"({config['n_parameters']:,} parameters, {config['fps']:g} Hz, receptive field "
+        f"{config['receptive_field_s']:g} s) that flags candidate "
         "child cues and caregiver responses of the scheme "
         f"`{config['scheme']['name']}` (hash `{config['scheme']['hash']}`). Its outputs are "
         "**candidates for human confirmation**, not codes.",
@@ -176,8 +177,12 @@ def write_card(
         "```",
         f"cuevision train --name {config['name']} --version {config['version']} "
         f"--seed {config['seed']} --sim-dyads {config['training']['sim_dyads']}"
-        + (" --real-cache DIR" if clips else ""),
+        + (" --real-cache DIR --extract" if clips else ""),
         "```",
+        "",
+        "`--extract` fills DIR (outside the repository) with the landmarks of the Lookit clips of "
+        "all four dyads, once (about real time); features and weak labels are recomputed from them "
+        "at every run. Training itself takes one to two minutes on two CPU cores.",
         "",
     ]
     path.write_text("\n".join(lines))

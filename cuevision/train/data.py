@@ -24,7 +24,6 @@ from cuevision.types import Event, FeatureSeries
 TRAIN_DYADS = ("2UWdXP", "6c6MZQ")
 HELD_OUT_DYADS = ("3dC3SQ", "4JDccE")
 LOOKIT_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "lookit"
-DEFAULT_CACHE = Path.home() / ".cache" / "cuevision" / "features"
 
 Purpose = Literal["train", "val", "test"]
 WeakLabeller = Callable[[FeatureSeries, Scheme], np.ndarray]

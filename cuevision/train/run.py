@@ -169,6 +169,7 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
         "version": settings.version,
         "architecture": arch.to_dict(),
         "n_parameters": n_parameters(network),
+        "receptive_field_s": round(arch.receptive_field / fps, 2),
         "fps": fps,
         "type_names": list(scheme.type_names),
         "actors": actors,
