@@ -130,6 +130,7 @@ def extract_landmarks(
     )
     meshes: dict[int, np.ndarray] = {}
     evidence: list[tuple[float, ...]] = []  # per frame: tracklet, size, roundness, x by slot
+    times: list[float] = []
     try:
         with RowWriter(partial) as writer:
             for done, frame in enumerate(decode(video, target_fps=target_fps), start=1):
@@ -162,6 +163,7 @@ def extract_landmarks(
                         row[3 * slot + 2] = heads[k][0] / info.width
                 writer.end_frame()
                 evidence.append((*tracker.tracklets(frame.t_s), *row))
+                times.append(frame.t_s)
                 if progress is not None:
                     progress(done, max(total, done))
     except BaseException:
@@ -189,7 +191,14 @@ def extract_landmarks(
         "cuevision_version": __version__,
         "video": Path(video).name,
     }
-    relabel(partial, out_parquet, TRACKS, assignment.child_slot, _with_faces(table), metadata)
+    relabel(
+        partial,
+        out_parquet,
+        TRACKS,
+        assignment.child_slot,
+        _with_faces(table, np.array(times), settings.max_gap_s),
+        metadata,
+    )
     partial.unlink()
     return LandmarkSummary(
         frames=n,
@@ -297,16 +306,33 @@ def _head(pose: np.ndarray, width: int, height: int) -> tuple[float, float]:
     )
 
 
-def _with_faces(table: np.ndarray) -> np.ndarray:
-    """(N, 2) whether each sighting's tracklet shows a face at some time.
+def _with_faces(table: np.ndarray, t_s: np.ndarray, max_gap_s: float) -> np.ndarray:
+    """(N, 2) whether each sighting belongs to a person seen with a face at some time.
 
     Poses alone are not trusted: PoseLandmarker reports people with head-and-shoulder visibility
-    0.99 on a cartoon sky (``pyfeat/no_face.mp4``), so a body is kept only as part of a tracklet
-    whose face was found at least once.
+    0.99 on a cartoon sky (``pyfeat/no_face.mp4``). A body is kept when its tracklet, or one
+    that the same track continued without a gap (a split at a jumping face), shows a face.
     """
     tracklet = table[:, 0:2].astype(np.int64)
-    faced = np.unique(tracklet[np.isfinite(table[:, [2, 5]])])
-    return np.isin(tracklet, faced[faced >= 0])
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        while parent.get(i, i) != i:
+            i = parent[i]
+        return i
+
+    for slot in (0, 1):
+        last, last_t = -1, -math.inf
+        for k in np.flatnonzero(tracklet[:, slot] >= 0):
+            i = int(tracklet[k, slot])
+            if last >= 0 and i != last and t_s[k] - last_t <= max_gap_s:
+                parent[root(i)] = root(last)
+            last, last_t = i, float(t_s[k])
+    faced = {root(int(i)) for i in tracklet[np.isfinite(table[:, [2, 5]])] if i >= 0}
+    keep = np.zeros(tracklet.shape, bool)
+    for slot in (0, 1):
+        keep[:, slot] = [i >= 0 and root(int(i)) in faced for i in tracklet[:, slot]]
+    return keep
 
 
 def _face_shape(mesh: np.ndarray, width: int, height: int) -> tuple[float, float, float]:
