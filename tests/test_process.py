@@ -90,7 +90,7 @@ def test_real_clip_writes_every_file(
     [
         (b"", "empty"),
         (b"just some text\n", "not a readable video"),
-        (b"\x89PNG\r\n\x1a\n" + b"0" * 64, "not a readable video"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * 64, "not a video"),
     ],
 )
 def test_bad_video_is_refused_before_any_output(
