@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from cuevision.errors import CuevisionError
 from cuevision.types import ROLES, Event, Role
 
@@ -30,17 +28,6 @@ TierMapping = Mapping[str, Mapping[str, str]]
 
 class ElanError(CuevisionError):
     """An EAF file or tier mapping that cannot be used; the message names the file and the fix."""
-
-
-def load_mapping(path: Path) -> dict[str, dict[str, str]]:
-    """Read a tier mapping from YAML: ``TIER: {actor: child|caregiver, type: NAME}``."""
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ElanError(f"{path}: cannot read the tier mapping ({error})") from None
-    if not isinstance(data, dict):
-        raise ElanError(f"{path}: a tier mapping is a YAML mapping TIER: {{actor, type}}")
-    return data
 
 
 def _check_mapping(mapping: TierMapping, scheme: Scheme | None) -> dict[str, tuple[Role, str]]:
