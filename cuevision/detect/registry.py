@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_MODEL = "cue-tcn@0.1"
-FILES = ("weights.pt", "config.json", "metrics.json", "card.md", "splits.json")
 _SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]*)@(?P<version>[0-9A-Za-z][0-9A-Za-z_.-]*)$")
 
 
