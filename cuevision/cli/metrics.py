@@ -56,6 +56,7 @@ def _check_inside(path: Path, events: list[Event], duration_s: float) -> None:
 
 def _basis(events: list[Event], basis: str) -> Basis:
     from cuevision.errors import CuevisionError
+    from cuevision.metrics.session import CONFIRMED_STATUSES, EXCLUDED_STATUSES
 
     if basis == "confirmed":
         return "confirmed"
@@ -63,7 +64,7 @@ def _basis(events: list[Event], basis: str) -> Basis:
         return "candidates"
     if basis != "auto":
         raise CuevisionError(f"--basis must be auto, confirmed or candidates, not {basis!r}")
-    reviewed = ("accepted", "edited", "added", "rejected")
+    reviewed = (*CONFIRMED_STATUSES, *EXCLUDED_STATUSES)
     if events and all(e.status in reviewed for e in events):
         return "confirmed"
     return "candidates"
@@ -149,6 +150,9 @@ def metrics(
             "--signals belongs to one session; for a cohort put each session's features.parquet "
             "beside its events file"
         )
+    existing = next(p for p in (outdir, *outdir.parents) if p.exists())
+    if not existing.is_dir():
+        raise CuevisionError(f"-o {outdir}: {existing} is a file, not a folder; choose a folder")
     names = _names(events)
     if len(events) == 1:
         data = _run_session(events[0], outdir, scheme, signals, duration, basis, names[0])
@@ -202,7 +206,7 @@ def agreement(
     from cuevision.metrics.agreement import compare, render_agreement
     from cuevision.scheme import load_scheme
 
-    if tolerance < 0:
+    if not tolerance >= 0:  # NaN too
         raise CuevisionError(f"--tolerance must be >= 0 s, not {tolerance}")
     scheme = load_scheme(scheme_file)
     ref = [e for e in read_events(reference, scheme) if e.status != "rejected"]
