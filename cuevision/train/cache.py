@@ -26,7 +26,8 @@ def cached_clips(cache_dir: Path) -> list[str]:
     root = Path(cache_dir)
     if not root.is_dir():
         raise CuevisionError(
-            f"real-clip cache {root} does not exist; fill it with "
+            f"real-clip cache {root} {'is not a folder' if root.exists() else 'does not exist'}; "
+            "fill it with "
             "`cuevision train --real-cache DIR --extract` (slow: about real time per clip)"
         )
     return sorted(p.name.removesuffix(SUFFIX) for p in root.glob(f"*{SUFFIX}"))
