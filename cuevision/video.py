@@ -56,6 +56,8 @@ class Frame:
 
 def _open(path: Path) -> av.container.InputContainer:
     path = Path(path)
+    if path.is_dir():
+        raise VideoError(f"{path}: a folder, not a video file; give the path of the video")
     if not path.is_file():
         raise VideoError(f"{path}: no such file; check the path")
     if path.stat().st_size == 0:
@@ -307,6 +309,8 @@ class VideoWriter:
             raise VideoError(f"cannot write {width}x{height} px at {fps} fps: use positive sizes")
         self.path = Path(path)
         self.width, self.height = width - width % 2, height - height % 2
+        if self.path.is_dir():  # FFmpeg only opens the file at the first frame: check now
+            raise VideoError(f"{self.path}: a folder; give the path of the video file to write")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._container = av.open(
             str(self.path), "w", format="mp4", options={"movflags": "+faststart"}

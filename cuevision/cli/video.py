@@ -45,6 +45,9 @@ def synth(
 
     if not 0 < duration <= 3600 or not 1 <= fps <= 60:
         raise CuevisionError("--duration must be in (0, 3600] s and --fps in [1, 60]")
+    for path in (output, truth):
+        if path.is_dir():  # checked before rendering: the truth CSV is written last
+            raise CuevisionError(f"{path}: a folder, not a file; name the file to write")
     script = make_dyad_video(output, truth, seed=seed, duration_s=duration, fps=fps)
     console = Console()
     console.print(

@@ -47,6 +47,11 @@ def test_missing_file() -> None:
         probe(Path("/nonexistent/session.mp4"))
 
 
+def test_folder(tmp_path: Path) -> None:
+    with pytest.raises(VideoError, match="a folder, not a video file"):
+        probe(tmp_path)
+
+
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_cli_refuses_bad_input_with_exit_2(
     media: dict[str, Path], run_cli: RunCli, case: str

@@ -160,6 +160,16 @@ def test_cli_refuses_bad_arguments(tmp_path: Path, run_cli: RunCli) -> None:
     assert "Traceback" not in result.stderr and not (tmp_path / "s.mp4").exists()
 
 
+@pytest.mark.parametrize("option", ["-o", "--truth"])
+def test_cli_refuses_a_folder_as_output(tmp_path: Path, run_cli: RunCli, option: str) -> None:
+    paths = {"-o": tmp_path / "s.mp4", "--truth": tmp_path / "t.csv"}
+    paths[option].mkdir()
+    args = [arg for name, path in paths.items() for arg in (name, path)]
+    result = run_cli("synth", *args, "--duration", "1", check=False)
+    assert result.returncode == 2 and "a folder" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
 def test_facemesh_sees_the_turns_smiles_and_open_mouths() -> None:
     """Real FaceMesh on the posed sprites: yaw follows the turn, the mouth opens, corners rise."""
     import mediapipe as mp

@@ -62,6 +62,8 @@ def test_writer_refuses_wrong_frames(tmp_path: Path) -> None:
             writer.write(np.zeros((48, 64, 3), dtype=np.float32))
     with pytest.raises(VideoError):
         VideoWriter(tmp_path / "x.mp4", 0, 64, 48)
+    with pytest.raises(VideoError, match="a folder"):
+        VideoWriter(tmp_path, 10, 64, 48)  # FFmpeg would fail only at the first frame
 
 
 def test_proxy_of_a_variable_rate_clip(lookit: Callable[[str], Path], tmp_path: Path) -> None:
