@@ -75,14 +75,31 @@ class PullResult:
     annotator: str | None
 
 
-def _session(outdir: Path) -> dict[str, Any]:
+def _state(outdir: Path) -> dict[str, Any]:
+    """The session's ``labelstudio.json``; empty before its first push."""
     path = outdir / SESSION_FILE
     if not path.is_file():
+        return {}
+    try:
+        state = json.loads(path.read_text())
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
+        state = None
+    if not isinstance(state, dict) or "session_id" not in state:
+        raise SessionError(
+            f"{path} is not a cuevision session file; delete it and run "
+            f"`cuevision annotate push {outdir}` again"
+        )
+    return state
+
+
+def _session(outdir: Path) -> dict[str, Any]:
+    state = _state(outdir)
+    if not state:
         raise SessionError(
             f"{outdir} was never pushed to Label Studio (no {SESSION_FILE}); "
             f"run `cuevision annotate push {outdir}` first"
         )
-    return dict(json.loads(path.read_text()))
+    return state
 
 
 def session_id_of(outdir: Path) -> str:
@@ -162,9 +179,7 @@ def push(
     studio = Studio(connection(settings.labelstudio))
     studio.check()
     clock = proxy_clock(outdir, source)
-    state = (
-        json.loads((outdir / SESSION_FILE).read_text()) if (outdir / SESSION_FILE).is_file() else {}
-    )
+    state = _state(outdir)
     session_id = state.get("session_id") or secrets.token_hex(8)
 
     project_id = studio.ensure_project(project_title(scheme), labeling_config(scheme))

@@ -308,6 +308,9 @@ def test_bad_input_is_named_with_its_fix(
         assert not (outdir / "labelstudio.json").exists()
     never = run_cli("annotate", "pull", fresh_outdir, *cli_args, check=False)
     assert never.returncode == 2 and "never pushed" in _said(never)
+    (broken / "labelstudio.json").write_bytes(b"\x89PNG\r\n")
+    corrupt = run_cli("annotate", "pull", broken, *cli_args, check=False)
+    assert corrupt.returncode == 2 and "not a cuevision session file" in _said(corrupt)
     run_cli("annotate", "push", fresh_outdir, *cli_args)
     task_id = _state(fresh_outdir)["task_id"]
     client.delete(f"/api/tasks/{task_id}/").raise_for_status()
