@@ -32,7 +32,13 @@ def load_secret(data_dir: Path) -> bytes:
     """The data folder's secret, generated on first use and readable by its owner only."""
     path = data_dir / SECRET_FILE
     if not path.is_file():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a file in the way, or no permission
+            raise CuevisionError(
+                f"{data_dir}: cannot use it as cuevision's data folder ({error}); "
+                "pass another --data-dir"
+            ) from None
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first

@@ -47,3 +47,7 @@ def test_status_and_down_without_a_server(run_cli: RunCli, tmp_path: Path) -> No
     assert "cuevision labelstudio up" in " ".join(status.stderr.split())
     down = run_cli("labelstudio", "down", *args)
     assert "was not running" in down.stdout
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    serve = run_cli("serve", "--data-dir", a_file, "--port", "9", check=False)
+    assert serve.returncode == 2 and "--data-dir" in serve.stderr, serve.stderr
