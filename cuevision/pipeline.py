@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cuevision import __version__
+from cuevision.errors import CuevisionError
 from cuevision.events import write_events
 from cuevision.scheme import Scheme
 from cuevision.types import Event, VideoInfo
@@ -49,6 +50,16 @@ class ProcessResult:
     ran: tuple[str, ...]  # stages computed this time
     reused: tuple[str, ...]  # stages whose outputs were still valid
     metrics: dict[str, Any]
+
+
+def make_outdir(outdir: Path) -> None:
+    """Create the output folder; a file already in its place is a user error, not a traceback."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise CuevisionError(
+            f"{outdir}: a file is in the way of the output folder; choose another folder"
+        ) from None
 
 
 def file_digest(path: Path, chunk: int = 1 << 20) -> str:
@@ -105,7 +116,7 @@ def process(
 
     report = progress or (lambda stage, done, total: None)
     info = probe(video, settings.limits)  # validates before any work or any output
-    outdir.mkdir(parents=True, exist_ok=True)
+    make_outdir(outdir)
     manifest = _Manifest(outdir)
     ran: list[str] = []
     reused: list[str] = []
@@ -164,9 +175,7 @@ def process(
                 "candidates": [asdict(c) for c in found],
             }
             candidates_json.write_text(json.dumps(payload, indent=2) + "\n")
-    candidates = tuple(
-        Event(**c) for c in json.loads(candidates_json.read_text())["candidates"]
-    )
+    candidates = tuple(Event(**c) for c in json.loads(candidates_json.read_text())["candidates"])
 
     metrics_json, report_html = outdir / "metrics.json", outdir / "report.html"
     metrics_key = _key(detect_key, "metrics")

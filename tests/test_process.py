@@ -113,3 +113,13 @@ def test_unknown_model_names_the_fix(
     )
     assert result.returncode == 2
     assert "cue-tcn@9.9" in result.stderr
+
+
+def test_a_file_in_place_of_the_outdir_is_named(
+    synthetic_dyad: tuple[Path, Path], tmp_path: Path, run_cli: RunCli
+) -> None:
+    outdir = tmp_path / "out"
+    outdir.write_text("not a folder\n")
+    result = run_cli("process", synthetic_dyad[0], "-o", outdir, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "a file is in the way" in " ".join(result.stderr.split())

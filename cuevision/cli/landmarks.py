@@ -36,13 +36,14 @@ def landmarks(
     from rich.table import Table
 
     from cuevision.landmarks import LandmarkSettings, extract_landmarks
+    from cuevision.pipeline import make_outdir
     from cuevision.types import ROLES
     from cuevision.video import probe
 
     if analysis_fps < 0:
         raise CuevisionError(f"--analysis-fps must be >= 0 (0 = every frame), got {analysis_fps}")
     info = probe(video)
-    out.mkdir(parents=True, exist_ok=True)
+    make_outdir(out)
     info.save(out / "video.json")
     settings = LandmarkSettings(
         analysis_fps=analysis_fps or None,

@@ -81,6 +81,9 @@ def test_landmarks_rejects_bad_options(
     _assert_clean_failure(result, "--analysis-fps")
     result = run_cli("landmarks", video, "-o", tmp_path, "--child-side", "up", check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+    (tmp_path / "taken").write_text("a file where the output folder should go\n")
+    result = run_cli("landmarks", video, "-o", tmp_path / "taken", check=False)
+    _assert_clean_failure(result, "a file is in the way")
 
 
 def test_overlay_without_or_with_damaged_landmarks(
