@@ -79,7 +79,8 @@ def process(
         for name in result.reused:
             bars.update(tasks[name], note="reused")
     finally:
-        bars.stop()
+        if tasks:  # a never-started display would still print an empty line
+            bars.stop()
 
     counts = Counter(c.type for c in result.candidates)
     table = Table(title=f"Candidates in {video.name} ({result.info.duration_s:.1f} s)")
