@@ -145,6 +145,8 @@ def tolerant_kappa(a: np.ndarray, b: np.ndarray, tolerance_units: int) -> float 
     from scipy.ndimage import maximum_filter1d, minimum_filter1d
     from sklearn.metrics import cohen_kappa_score
 
+    if len(np.unique(np.concatenate([a, b]))) < 2:
+        return None
     size = 2 * tolerance_units + 1
 
     def seen_by(reader: np.ndarray, coder: np.ndarray) -> np.ndarray:
@@ -162,8 +164,6 @@ def tolerant_kappa(a: np.ndarray, b: np.ndarray, tolerance_units: int) -> float 
         if not math.isfinite(value):
             return None
         sides.append(value)
-    if len(np.unique(np.concatenate([a, b]))) < 2:
-        return None
     return float(np.mean(sides))
 
 
