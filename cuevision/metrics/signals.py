@@ -44,14 +44,12 @@ def read_signals(path: Path) -> Signals:
     path = Path(path)
     if not path.is_file():
         raise SignalsError(f"{path}: no such signals file")
+    parquet = path.suffix.lower() == ".parquet"
     try:
-        if path.suffix.lower() == ".parquet":
-            table = pd.read_parquet(path)
-        else:
-            table = pd.read_csv(path)
+        table = pd.read_parquet(path) if parquet else pd.read_csv(path)
     except Exception as error:  # pyarrow and pandas raise many types for a broken file
         raise SignalsError(
-            f"{path}: cannot read it as {'Parquet' if path.suffix == '.parquet' else 'CSV'} "
+            f"{path}: cannot read it as {'Parquet' if parquet else 'CSV'} "
             f"({type(error).__name__}: {error}); pass features.parquet from `cuevision process`"
         ) from None
     if "t_s" not in table.columns:
