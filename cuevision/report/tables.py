@@ -35,11 +35,12 @@ def write_tables(outdir: Path, metrics: SessionMetrics) -> list[Path]:
     written.append(path)
 
     fields = ("a", "b", "c", "d", "yules_q", "odds_ratio", "p_value")
-    table = metrics.to_dict()["contingency"]
-    rows = [
-        [key, v["cue"], " ".join(v["responses"]), v["window_s"], *(v[f] for f in fields)]
-        for key, v in table.items()
-    ]
+    rows = []
+    for key, table in metrics.contingency.items():
+        link, values = metrics.links[key], table.to_dict()
+        rows.append(
+            [key, link.cue, " ".join(link.responses), link.window_s, *(values[f] for f in fields)]
+        )
     path = outdir / "contingency.csv"
     _write(path, ("key", "cue", "responses", "window_s", *fields), rows)
     written.append(path)
@@ -64,7 +65,7 @@ def write_tables(outdir: Path, metrics: SessionMetrics) -> list[Path]:
 
     if metrics.repair is not None:
         episodes = [e.to_dict() for e in metrics.repair.episodes]
-        columns = list(metrics.repair.episodes[0].to_dict()) if episodes else ["rupture_type"]
+        columns = list(episodes[0]) if episodes else ["rupture_type"]
         path = outdir / "repair.csv"
         _write(path, columns, [list(e.values()) for e in episodes])
         written.append(path)
