@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,15 +35,12 @@ class ModelError(CuevisionError):
 
 @dataclass(frozen=True)
 class ModelRef:
-    """Where one model version lives."""
+    """Where one model version lives, and its config as read once from there."""
 
     name: str
     version: str
     folder: Path
-
-    @property
-    def spec(self) -> str:
-        return f"{self.name}@{self.version}"
+    config: dict[str, Any] = field(compare=False, repr=False)
 
 
 def version_folder(name: str, version: str, models_dir: Path = MODELS_DIR) -> Path:
@@ -71,7 +68,7 @@ def resolve(spec: str | Path, models_dir: Path = MODELS_DIR) -> ModelRef:
             "Train one with `cuevision train --name NAME --version VERSION`."
         )
     data = read_config(folder)
-    return ModelRef(str(data["name"]), str(data["version"]), folder)
+    return ModelRef(str(data["name"]), str(data["version"]), folder, data)
 
 
 def read_config(folder: Path) -> dict[str, Any]:
@@ -119,7 +116,6 @@ def load_detector(
     from cuevision.detect.infer import Detector
 
     ref = resolve(spec, models_dir)
-    config = read_config(ref.folder)
     if scheme is not None:
-        check_scheme(config, scheme, ref.folder)
-    return Detector.from_folder(ref.folder, config)
+        check_scheme(ref.config, scheme, ref.folder)
+    return Detector.from_folder(ref.folder, ref.config)
