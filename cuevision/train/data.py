@@ -104,7 +104,6 @@ def assert_not_held_out(clips: Sequence[str]) -> None:
             f"clips of the held-out dyads {', '.join(HELD_OUT_DYADS)} must stay out of training "
             f"and tuning: {', '.join(leaked)}"
         )
-    assert not leaked
 
 
 def real_sessions(
