@@ -75,7 +75,7 @@ class PullResult:
     annotator: str | None
 
 
-def _state(outdir: Path) -> dict[str, Any]:
+def session_state(outdir: Path) -> dict[str, Any]:
     """The session's ``labelstudio.json``; empty before its first push."""
     path = outdir / SESSION_FILE
     if not path.is_file():
@@ -93,7 +93,7 @@ def _state(outdir: Path) -> dict[str, Any]:
 
 
 def _session(outdir: Path) -> dict[str, Any]:
-    state = _state(outdir)
+    state = session_state(outdir)
     if not state:
         raise SessionError(
             f"{outdir} was never pushed to Label Studio (no {SESSION_FILE}); "
@@ -179,7 +179,7 @@ def push(
     studio = Studio(connection(settings.labelstudio))
     studio.check()
     clock = proxy_clock(outdir, source)
-    state = _state(outdir)
+    state = session_state(outdir)
     session_id = state.get("session_id") or secrets.token_hex(8)
 
     project_id = studio.ensure_project(project_title(scheme), labeling_config(scheme))

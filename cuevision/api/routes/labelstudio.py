@@ -7,7 +7,6 @@ Webhooks are fire-once, so a webhook only triggers the same reconcile that ``ann
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,13 +15,14 @@ from fastapi import APIRouter, BackgroundTasks, Body, Header, HTTPException, Req
 from pydantic import BaseModel
 
 from cuevision.annotate import links
-from cuevision.annotate.sync import SESSION_FILE, PullResult, PushResult, pull, push
+from cuevision.annotate.client import WEBHOOK_ACTIONS
+from cuevision.annotate.sync import PullResult, PushResult, SessionError, pull, push, session_state
 from cuevision.api.settings import ApiSettings
 from cuevision.scheme import load_scheme
 
 router = APIRouter(tags=["labelstudio"])
 log = logging.getLogger(__name__)
-ACTIONS = {"ANNOTATION_CREATED", "ANNOTATIONS_CREATED", "ANNOTATION_UPDATED", "ANNOTATIONS_DELETED"}
+ACTIONS = {*WEBHOOK_ACTIONS, "ANNOTATIONS_CREATED"}  # also accept the bulk-create action
 
 
 def _check(header: str | None, settings: ApiSettings, purpose: str) -> None:
@@ -52,10 +52,13 @@ def _affected(settings: ApiSettings, payload: dict[str, Any]) -> list[Path]:
     tasks = _task_ids(payload)
     found = []
     for outdir in links.registered(settings.data_dir).values():
-        path = outdir / SESSION_FILE
-        if not path.is_file():
+        try:
+            state = session_state(outdir)
+        except SessionError:  # a broken session must not stop the others' reconcile
+            log.exception("skipping %s", outdir)
             continue
-        state = json.loads(path.read_text())
+        if not state:  # registered, but its labelstudio.json is gone
+            continue
         if state.get("task_id") in tasks or (not tasks and state.get("project_id") == project_id):
             found.append(outdir)
     return found
