@@ -62,7 +62,7 @@ def _task_prediction(settings: ApiSettings, task: dict[str, Any]) -> dict[str, A
         candidates = read_events(outdir / "candidates.csv")
         clock = ProxyClock(info.nominal_fps, info.n_frames)
         return prediction(candidates, clock, model_version_of(candidates))
-    except CuevisionError:
+    except (ValueError, TypeError, KeyError):  # CuevisionError, or a broken proxy.json
         return empty
 
 
