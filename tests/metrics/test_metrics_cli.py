@@ -165,3 +165,4 @@ def test_bad_signals_duration_and_agreement_input(run_cli, tmp_path: Path) -> No
     assert "row 1" in message and "after the end" in message
     assert "no such events file" in error("agreement", events, tmp_path / "missing.csv")
     assert "not a folder" in error("metrics", events, "-o", signals / "out")
+    assert "--tolerance" in error("agreement", events, events, "--tolerance", "nan")
