@@ -7,8 +7,7 @@ the loss. Rare types get a positive-class weight (capped) so the network does no
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -30,9 +29,6 @@ class FitSettings:
     real_fraction: float = 0.25  # share of windows drawn from real clips, when there are any
     max_pos_weight: float = 8.0
     threads: int = 2
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
