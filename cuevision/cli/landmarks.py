@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cuevision.cli.console import stdout
 from cuevision.errors import CuevisionError
 
 
@@ -31,7 +32,6 @@ def landmarks(
 
     Writes OUT/video.json and OUT/landmarks.parquet, then prints a summary.
     """
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
@@ -68,7 +68,7 @@ def landmarks(
         table.add_row(
             role, f"{summary.face_fraction[role]:.0%}", f"{summary.pose_fraction[role]:.0%}"
         )
-    console = Console()
+    console = stdout()
     console.print(table)
     console.print(
         f"roles: {summary.role_method} (confidence {summary.role_confidence:.2f}); "

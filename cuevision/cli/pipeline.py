@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cuevision.cli.console import stdout
+
 STAGE_LABELS = {
     "probe": "Checking the video",
     "landmarks": "Face and pose landmarks",
@@ -89,7 +91,7 @@ def process(
     table.add_column("candidates", justify="right")
     for kind in scheme.event_types:
         table.add_row(kind.name, kind.actor, str(counts.get(kind.name, 0)))
-    out = Console()
+    out = stdout()
     out.print(table)
     out.print(
         f"Wrote {outdir}/: video.json, landmarks.parquet, features.parquet, candidates.csv, "

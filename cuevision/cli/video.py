@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from cuevision.cli.console import stdout
 
 
 def probe(
@@ -29,7 +30,7 @@ def probe(
     for name, value in info.to_dict().items():
         if name != "path":
             table.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
-    Console().print(table)
+    stdout().print(table)
 
 
 def synth(
@@ -49,7 +50,7 @@ def synth(
         if path.is_dir():  # checked before rendering: the truth CSV is written last
             raise CuevisionError(f"{path}: a folder, not a file; name the file to write")
     script = make_dyad_video(output, truth, seed=seed, duration_s=duration, fps=fps)
-    console = Console()
+    console = stdout()
     console.print(
         f"wrote {output}: {script.width}x{script.height}, {script.n_frames} frames at {fps:g} fps "
         f"({duration:g} s), seed {seed}"
