@@ -9,9 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-SchemeOption = Annotated[
-    Path | None, typer.Option("--scheme", help="Coding scheme YAML (default: annotation/).")
-]
+from cuevision.cli.metrics import SchemeOption
 
 
 def train(

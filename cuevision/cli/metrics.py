@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from cuevision.types import Event
 
 SchemeOption = Annotated[
-    Path | None, typer.Option("--scheme", help="Coding scheme YAML (default: annotation/).")
+    Path | None,
+    typer.Option("--scheme", help="Coding scheme YAML (default: annotation/schemes/default.yaml)."),
 ]
 
 
