@@ -20,13 +20,13 @@ class ApiSettings:
     (default: the Label Studio URL as 127.0.0.1 and as localhost).
     """
 
-    data_dir: Path = Path(".cuevision")
+    data_dir: Path = SyncSettings.data_dir
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
     labelstudio: LabelStudioSettings = field(default_factory=LabelStudioSettings)
     labelstudio_origins: tuple[str, ...] = ()
-    link_ttl_s: float = 7 * 24 * 3600.0
+    link_ttl_s: float = SyncSettings.link_ttl_s
     callback_url: str | None = None
     model: str = "cue-tcn@0.1"
 

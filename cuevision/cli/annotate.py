@@ -165,8 +165,8 @@ def register(app: typer.Typer) -> None:
         scheme: Annotated[
             Path | None, typer.Option(help="Coding scheme YAML (default: shipped).")
         ] = None,
-        data_dir: DataOpt = Path(".cuevision"),
-        api_url: ApiUrlOpt = "http://127.0.0.1:8000",
+        data_dir: DataOpt = SyncSettings.data_dir,
+        api_url: ApiUrlOpt = SyncSettings.api_url,
         ls_data: LsDataOpt = DEFAULTS.data_dir,
         venv: VenvOpt = DEFAULTS.venv,
         ls_port: LsPortOpt = DEFAULTS.port,
@@ -187,8 +187,8 @@ def register(app: typer.Typer) -> None:
     @annotate.command("pull")
     def pull_cmd(
         outdir: Annotated[Path, typer.Argument(help="A pushed OUTDIR.")],
-        data_dir: DataOpt = Path(".cuevision"),
-        api_url: ApiUrlOpt = "http://127.0.0.1:8000",
+        data_dir: DataOpt = SyncSettings.data_dir,
+        api_url: ApiUrlOpt = SyncSettings.api_url,
         ls_data: LsDataOpt = DEFAULTS.data_dir,
         venv: VenvOpt = DEFAULTS.venv,
         ls_port: LsPortOpt = DEFAULTS.port,
@@ -216,7 +216,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(envvar="CUEVISION_API_URL", help="How Label Studio reaches us."),
         ] = None,
-        data_dir: DataOpt = Path(".cuevision"),
+        data_dir: DataOpt = SyncSettings.data_dir,
         ls_data: LsDataOpt = DEFAULTS.data_dir,
         venv: VenvOpt = DEFAULTS.venv,
         ls_port: LsPortOpt = DEFAULTS.port,
