@@ -86,8 +86,7 @@ class Status:
 def _credentials(settings: LabelStudioSettings, create: bool) -> dict[str, str]:
     path = settings.data_dir / CREDENTIALS
     if path.is_file():
-        data: dict[str, str] = json.loads(path.read_text())
-        return data
+        return {str(k): str(v) for k, v in _read_json(path).items()}
     if not create:
         raise LabelStudioError(
             f"no Label Studio credentials in {settings.data_dir}; run `cuevision labelstudio up`"
@@ -116,9 +115,23 @@ def connection(settings: LabelStudioSettings) -> Connection:
     )
 
 
+def _read_json(path: Path) -> dict[str, object]:
+    """A JSON object file of ours; a broken one is named (never printed: it may hold a token)."""
+    try:
+        data = json.loads(path.read_text())
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
+        data = None
+    if not isinstance(data, dict):
+        raise LabelStudioError(
+            f"{path} is not a readable JSON object; restore it, or remove it and run "
+            "`cuevision labelstudio up`"
+        )
+    return data
+
+
 def _state(settings: LabelStudioSettings) -> dict[str, object]:
     path = settings.data_dir / STATE
-    return dict(json.loads(path.read_text())) if path.is_file() else {}
+    return _read_json(path) if path.is_file() else {}
 
 
 def healthy(url: str, timeout_s: float = 2.0) -> bool:
@@ -189,8 +202,9 @@ def up(settings: LabelStudioSettings) -> Status:
     data_dir = settings.data_dir.resolve()
     creds = _credentials(settings, create=True)
     url = f"http://{settings.host}:{settings.port}"
-    pid = _state(settings).get("pid")
-    if isinstance(pid, int) and _alive(pid) and healthy(str(_state(settings).get("url"))):
+    state = _state(settings)
+    pid = state.get("pid")
+    if isinstance(pid, int) and _alive(pid) and healthy(str(state.get("url"))):
         return status(settings)
     if healthy(url):
         raise LabelStudioError(f"something already answers on {url}; pick a free port with --port")

@@ -47,6 +47,11 @@ def test_status_and_down_without_a_server(run_cli: RunCli, tmp_path: Path) -> No
     assert "cuevision labelstudio up" in " ".join(status.stderr.split())
     down = run_cli("labelstudio", "down", *args)
     assert "was not running" in down.stdout
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "cuevision-server.json").write_text("{truncated")
+    down = run_cli("labelstudio", "down", "--data-dir", broken, "--port", "9", check=False)
+    assert down.returncode == 2 and "not a readable JSON" in " ".join(down.stderr.split())
     a_file = tmp_path / "a-file"
     a_file.write_text("")
     serve = run_cli("serve", "--data-dir", a_file, "--port", "9", check=False)
