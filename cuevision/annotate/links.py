@@ -89,14 +89,14 @@ def lookup(data_dir: Path, session_id: str) -> Path | None:
     if not session_id.isalnum():
         return None
     path = data_dir / SESSIONS_DIR / f"{session_id}.json"
-    if not path.is_file():
-        return None
-    return Path(json.loads(path.read_text())["outdir"])
+    return _outdir(path) if path.is_file() else None
 
 
 def registered(data_dir: Path) -> dict[str, Path]:
     """Every registered session: id -> OUTDIR."""
     folder = data_dir / SESSIONS_DIR
-    return {
-        p.stem: Path(json.loads(p.read_text())["outdir"]) for p in sorted(folder.glob("*.json"))
-    }
+    return {p.stem: _outdir(p) for p in sorted(folder.glob("*.json"))}
+
+
+def _outdir(entry: Path) -> Path:
+    return Path(json.loads(entry.read_text())["outdir"])
