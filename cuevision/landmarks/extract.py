@@ -200,12 +200,13 @@ def extract_landmarks(
         metadata,
     )
     partial.unlink()
+    fractions = _fractions(out_parquet)
     return LandmarkSummary(
         frames=n,
         duration_s=info.duration_s,
         wall_s=time.perf_counter() - started,
-        face_fraction=_fractions(out_parquet, "face_score"),
-        pose_fraction=_fractions(out_parquet, "pose_score"),
+        face_fraction=fractions["face_score"],
+        pose_fraction=fractions["pose_score"],
         role_confidence=assignment.confidence,
         role_method=assignment.method,
     )
@@ -349,10 +350,13 @@ def _face_shape(mesh: np.ndarray, width: int, height: int) -> tuple[float, float
     return size, float(across / down) if down > 0 else math.nan, float(mesh[:, 0].mean())
 
 
-def _fractions(path: Path, column: str) -> dict[Role, float]:
-    """Fraction of analysed frames where each role has a score > 0."""
+def _fractions(path: Path) -> dict[str, dict[Role, float]]:
+    """By score column (face, pose): fraction of analysed frames where each role scores > 0."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(str(path), columns=["role", column]).to_pandas()
-    found = (table[column] > 0).groupby(table["role"]).mean()
-    return {role: float(found.get(role, 0.0)) for role in ROLES}
+    columns = ["face_score", "pose_score"]
+    table = pq.read_table(str(path), columns=["role", *columns]).to_pandas()
+    found = (table[columns] > 0).groupby(table["role"]).mean()
+    return {
+        column: {role: float(found[column].get(role, 0.0)) for role in ROLES} for column in columns
+    }
