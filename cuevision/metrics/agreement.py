@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cuevision.metrics.contingency import unit_of
 from cuevision.types import Event
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def occupancy(events: Sequence[Event], n_units: int, time_unit_s: float) -> np.n
     """
     units = np.zeros(n_units, dtype=np.int8)
     for event in events:
-        first = math.floor(event.onset_s / time_unit_s + 1e-9)
+        first = unit_of(event.onset_s, time_unit_s)
         last = max(first + 1, math.ceil(event.offset_s / time_unit_s - 1e-9))
         units[max(first, 0) : min(last, n_units)] = 1
     return units
