@@ -46,8 +46,11 @@ def write_features(path: Path, series: FeatureSeries, *, meta: dict[str, Any]) -
 
 def read_feature_meta(path: Path) -> dict[str, Any]:
     """The JSON metadata written with a features file (fps, feature_version, config_hash, ...)."""
-    schema = _open(path).schema_arrow
-    raw = (schema.metadata or {}).get(META_KEY)
+    return _meta(_open(path), path)
+
+
+def _meta(parquet: pq.ParquetFile, path: Path) -> dict[str, Any]:
+    raw = (parquet.schema_arrow.metadata or {}).get(META_KEY)
     if raw is None:
         raise FeaturesError(
             f"{path} has no cuevision metadata; re-run `cuevision process` on the video"
@@ -58,8 +61,9 @@ def read_feature_meta(path: Path) -> dict[str, Any]:
 
 def read_features(path: Path) -> FeatureSeries:
     """Read a features file written by :func:`write_features`; a bad file raises FeaturesError."""
-    meta = read_feature_meta(path)
-    table = _open(path).read()
+    parquet = _open(path)
+    meta = _meta(parquet, path)
+    table = parquet.read()
     if "t_s" not in table.column_names:
         raise FeaturesError(f"{path} has no t_s column; it is not a cuevision features file")
     names = tuple(n for n in table.column_names if n != "t_s")
