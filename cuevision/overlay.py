@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from cuevision.errors import CuevisionError
 from cuevision.landmarks import read_landmarks
 from cuevision.types import LandmarkTracks, Role
 from cuevision.video import VideoWriter, decode
@@ -67,6 +68,8 @@ def _analysed(video: Path, tracks: LandmarkTracks) -> Iterator[tuple[int, np.nda
 
 def write_overlay(video: Path, outdir: Path, out: Path, sheet: Path | None = None) -> int:
     """Write the overlay video (H.264) and optionally a contact sheet; returns frames written."""
+    if sheet is not None and (sheet.suffix.lower() != ".png" or sheet.is_dir()):
+        raise CuevisionError(f"{sheet}: the contact sheet is a PNG file; name it like sheet.png")
     tracks = read_landmarks(outdir / "landmarks.parquet")
     n = len(tracks.frame)
     if n == 0:
@@ -98,4 +101,6 @@ def write_sheet(images: list[np.ndarray], path: Path, columns: int = 3, width: i
     while len(small) % columns:
         small.append(np.zeros_like(small[0]))
     rows = [np.hstack(small[i : i + columns]) for i in range(0, len(small), columns)]
-    cv2.imwrite(str(path), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR)):
+        raise CuevisionError(f"{path}: cannot write the contact sheet; check the folder")

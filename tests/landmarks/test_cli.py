@@ -97,3 +97,16 @@ def test_overlay_without_or_with_damaged_landmarks(
     result = run_cli("overlay", synthetic_dyad[0], tmp_path, "-o", out, check=False)
     _assert_clean_failure(result, "not a readable Parquet file")
     assert not out.exists()
+
+
+def test_overlay_refuses_a_sheet_that_is_not_a_png_file(
+    synthetic_dyad: tuple[Path, Path], synthetic_landmarks: Outdir, run_cli: RunCli, tmp_path: Path
+) -> None:
+    out = tmp_path / "overlay.mp4"
+    for sheet in (tmp_path, tmp_path / "sheet.txt"):
+        result = run_cli(
+            "overlay", synthetic_dyad[0], synthetic_landmarks[0], "-o", out, "--sheet", sheet,
+            check=False,
+        )  # fmt: skip
+        _assert_clean_failure(result, "a PNG file")
+    assert not out.exists(), "refused before drawing anything"
