@@ -253,9 +253,17 @@ def test_empty_tracks_give_an_empty_series(real_face: RealFace) -> None:
     assert series.values.shape == (0, len(FEATURE_NAMES))
 
 
-@pytest.mark.parametrize(
-    "problem", ["backwards clock", "nan clock", "short face array", "zero size", "fps"]
-)
+# problem -> words of its own message (each problem must be named, not just any of them)
+BAD_TRACKS = {
+    "backwards clock": "not strictly increasing",
+    "nan clock": "NaN or infinity",
+    "short face array": "do not match the 10 timestamps",
+    "zero size": "no frame size",
+    "fps": "analysis rate must be a positive",
+}
+
+
+@pytest.mark.parametrize("problem", sorted(BAD_TRACKS))
 def test_bad_tracks_raise_a_clear_error(real_face: RealFace, problem: str) -> None:
     tracks = dyad_tracks(real_face, np.arange(10) / 15.0)
     fps = 15.0
@@ -272,7 +280,7 @@ def test_bad_tracks_raise_a_clear_error(real_face: RealFace, problem: str) -> No
         tracks = replace(tracks, width=0)
     else:
         fps = 0.0
-    with pytest.raises(FeaturesError, match="landmarks|frame size|analysis rate"):
+    with pytest.raises(FeaturesError, match=BAD_TRACKS[problem]):
         compute_features(tracks, fps=fps)
 
 
