@@ -29,7 +29,7 @@ def _write(out: BinaryIO, index: int, points: np.ndarray, scores: np.ndarray) ->
 
 
 class PoseStream:
-    """Reads the worker's poses frame by frame, in decode order (a context manager)."""
+    """Reads the worker's poses frame by frame, in decode order; ``close`` ends the worker."""
 
     def __init__(self, video: Path, target_fps: float | None, options: dict[str, object]) -> None:
         self._log = tempfile.TemporaryFile()  # MediaPipe logs a lot; a full pipe would block it
@@ -69,12 +69,6 @@ class PoseStream:
         self._process.wait()
         self._out.close()
         self._log.close()
-
-    def __enter__(self) -> PoseStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def main(argv: list[str]) -> None:
