@@ -55,11 +55,8 @@ STRETCH = {"caregiver": 1.0, "child": 1.25}  # widening: a child's face is round
 HOME = {"caregiver": (170.0, 165.0), "child": (530.0, 225.0)}  # nose position, frame pixels
 LEAN = (55.0, 1.15)  # caregiver lean-in: shift toward the child (px) and growth
 FACE_HALF_WIDTH = {"caregiver": 92.0, "child": 46.0}  # cheek to cheek / 2, photo pixels
-EXIT_X = 820.0
-SWAY_S = {
-    "caregiver": 3.1,
-    "child": 2.3,
-}  # periods of the nuisance head sway  # child's nose x when out of frame (beyond the right edge)
+EXIT_X = 820.0  # child's nose x when out of frame (beyond the right edge)
+SWAY_S = {"caregiver": 3.1, "child": 2.3}  # periods of the nuisance head sway
 
 Keys = tuple[tuple[float, float], ...]
 
