@@ -123,3 +123,13 @@ def test_a_file_in_place_of_the_outdir_is_named(
     result = run_cli("process", synthetic_dyad[0], "-o", outdir, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "a file is in the way" in " ".join(result.stderr.split())
+
+
+def test_child_side_takes_left_or_right_only(
+    synthetic_dyad: tuple[Path, Path], tmp_path: Path, run_cli: RunCli
+) -> None:
+    result = run_cli(
+        "process", synthetic_dyad[0], "-o", tmp_path / "out", "--child-side", "up", check=False
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--child-side" in result.stderr and not (tmp_path / "out").exists()

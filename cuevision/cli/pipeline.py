@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from cuevision.cli.console import stdout
+from cuevision.cli.landmarks import ChildSide
 
 STAGE_LABELS = {
     "probe": "Checking the video",
@@ -35,7 +36,8 @@ def process(
         float | None, typer.Option(help="Analysis rate in Hz (default: the scheme's).")
     ] = None,
     child_side: Annotated[
-        str | None, typer.Option(help="Override role assignment: 'left' or 'right'.")
+        ChildSide | None,
+        typer.Option(help="Override roles: the side of the image where the child is."),
     ] = None,
     max_side: Annotated[int, typer.Option(help="Refuse videos wider or taller than this.")] = 4096,
     max_duration: Annotated[float, typer.Option(help="Refuse videos longer than this, s.")] = (
@@ -43,20 +45,16 @@ def process(
     ),
 ) -> None:
     """Run validation, landmarks, features, detection and preliminary metrics on VIDEO."""
-    from cuevision.errors import CuevisionError
     from cuevision.pipeline import STAGES, ProcessSettings
     from cuevision.pipeline import process as run_process
     from cuevision.scheme import load_scheme
     from cuevision.video import Limits
 
-    if child_side not in (None, "left", "right"):
-        raise CuevisionError(f"--child-side must be 'left' or 'right', not {child_side!r}")
-    side: Literal["left", "right"] | None = child_side  # type: ignore[assignment]  # checked
     scheme = load_scheme(scheme_file)
     settings = ProcessSettings(
         model=model,
         analysis_fps=analysis_fps,
-        child_side=side,
+        child_side=None if child_side is None else child_side.value,
         limits=Limits(max_side_px=max_side, max_duration_s=max_duration),
     )
     bars = Progress(
