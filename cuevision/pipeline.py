@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -114,6 +115,11 @@ def process(
     from cuevision.landmarks import LandmarkSettings, extract_landmarks, read_landmarks
     from cuevision.report import write_session_outputs
 
+    if settings.analysis_fps is not None and not 0 < settings.analysis_fps < math.inf:
+        raise CuevisionError(
+            f"--analysis-fps must be a positive rate in Hz, got {settings.analysis_fps}; "
+            "leave it out to use the scheme's"
+        )
     report = progress or (lambda stage, done, total: None)
     info = probe(video, settings.limits)  # validates before any work or any output
     make_outdir(outdir)

@@ -133,3 +133,13 @@ def test_child_side_takes_left_or_right_only(
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "--child-side" in result.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("rate", ["-1", "0", "nan"])
+def test_analysis_rate_must_be_positive(
+    synthetic_dyad: tuple[Path, Path], tmp_path: Path, run_cli: RunCli, rate: str
+) -> None:
+    out = tmp_path / "out"
+    result = run_cli("process", synthetic_dyad[0], "-o", out, "--analysis-fps", rate, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--analysis-fps" in result.stderr and not out.exists()

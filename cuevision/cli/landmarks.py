@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -40,7 +41,7 @@ def landmarks(
     from cuevision.types import ROLES
     from cuevision.video import probe
 
-    if analysis_fps < 0:
+    if not 0 <= analysis_fps < math.inf:  # NaN too
         raise CuevisionError(f"--analysis-fps must be >= 0 (0 = every frame), got {analysis_fps}")
     info = probe(video)
     make_outdir(out)

@@ -78,8 +78,9 @@ def test_landmarks_rejects_bad_options(
     synthetic_dyad: tuple[Path, Path], run_cli: RunCli, tmp_path: Path
 ) -> None:
     video = synthetic_dyad[0]
-    result = run_cli("landmarks", video, "-o", tmp_path, "--analysis-fps", "-1", check=False)
-    _assert_clean_failure(result, "--analysis-fps")
+    for rate in ("-1", "nan"):
+        result = run_cli("landmarks", video, "-o", tmp_path, "--analysis-fps", rate, check=False)
+        _assert_clean_failure(result, "--analysis-fps")
     result = run_cli("landmarks", video, "-o", tmp_path, "--child-side", "up", check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     (tmp_path / "taken").write_text("a file where the output folder should go\n")
