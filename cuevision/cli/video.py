@@ -36,7 +36,7 @@ def probe(
 def synth(
     output: Annotated[Path, typer.Option("-o", "--output", help="Video to write (.mp4).")],
     truth: Annotated[Path, typer.Option(help="Ground-truth events CSV to write.")],
-    seed: Annotated[int, typer.Option(help="Seed: same seed, same video and truth.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed: same seed, same video and truth.")] = 0,
     duration: Annotated[float, typer.Option(help="Length, s (the 20 s script repeats).")] = 20.0,
     fps: Annotated[float, typer.Option(help="Frame rate (constant).")] = 15.0,
 ) -> None:

@@ -158,6 +158,10 @@ def test_cli_refuses_bad_arguments(tmp_path: Path, run_cli: RunCli) -> None:
     )
     assert result.returncode == 2 and "--duration" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "s.mp4").exists()
+    paths = ("-o", tmp_path / "s.mp4", "--truth", tmp_path / "t.csv")
+    result = run_cli("synth", *paths, "--seed", "-1", check=False)  # numpy takes seeds >= 0
+    assert result.returncode == 2 and "--seed" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("option", ["-o", "--truth"])
