@@ -59,6 +59,11 @@ def _analysed(video: Path, tracks: LandmarkTracks) -> Iterator[tuple[int, np.nda
     """(row in tracks, frame image) for every analysed frame, decoding the video once."""
     rows = {int(frame): row for row, frame in enumerate(tracks.frame)}
     for frame in decode(video):
+        if frame.index == 0 and frame.image.shape[:2] != (tracks.height, tracks.width):
+            raise CuevisionError(
+                f"{video} is {frame.image.shape[1]}x{frame.image.shape[0]} px but the landmarks "
+                f"are of a {tracks.width}x{tracks.height} video; give the video they came from"
+            )
         row = rows.get(frame.index)
         if row is not None:
             yield row, frame.image

@@ -111,3 +111,13 @@ def test_overlay_refuses_a_sheet_that_is_not_a_png_file(
         )  # fmt: skip
         _assert_clean_failure(result, "a PNG file")
     assert not out.exists(), "refused before drawing anything"
+
+
+def test_overlay_refuses_landmarks_of_another_video(
+    lookit: Callable[[str], Path], synthetic_landmarks: Outdir, run_cli: RunCli, tmp_path: Path
+) -> None:
+    other = lookit("2UWdXP.joke2.rep2.take1.NomNomNom.mp4")  # 640x480; the landmarks: 640x360
+    out = tmp_path / "overlay.mp4"
+    result = run_cli("overlay", other, synthetic_landmarks[0], "-o", out, check=False)
+    _assert_clean_failure(result, "640x480 px but the landmarks are of a 640x360 video")
+    assert not out.exists()
