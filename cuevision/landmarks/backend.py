@@ -42,8 +42,6 @@ from mediapipe.tasks.python.metadata.metadata_writers import (
 
 from cuevision.landmarks.tracking import FaceBox
 
-N_FACE = 478
-N_POSE = 33
 HEAD_AND_SHOULDERS = slice(0, 13)  # pose landmarks 0..12: face points and both shoulders
 _MODULES = Path(mp.__file__).parent / "modules"
 
