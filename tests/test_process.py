@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from cuevision.cli.pipeline import STAGE_LABELS
 from cuevision.events import read_events
 from cuevision.scheme import load_scheme
 
@@ -72,7 +73,9 @@ def test_rerun_reuses_every_stage(
     result = run_cli("process", synthetic_dyad[0], "-o", processed_synthetic)
     stages = json.loads((processed_synthetic / "pipeline.json").read_text())["stages"]
     assert set(stages) == {"probe", "landmarks", "features", "detect", "metrics"}
-    assert "reused" in result.stderr
+    for label in STAGE_LABELS.values():  # one progress line per stage, each marked reused
+        line = next((t for t in result.stderr.splitlines() if t.startswith(label)), "")
+        assert "reused" in line, (label, result.stderr)
     assert (processed_synthetic / "candidates.csv").read_text() == before
 
 
