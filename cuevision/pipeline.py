@@ -159,6 +159,7 @@ def process(
                 landmarks_parquet,
                 settings=landmark_settings,
                 progress=lambda done, total: report("landmarks", done, total),
+                info=info,  # probed under settings.limits, which may exceed the defaults
             )
 
     features_parquet = outdir / "features.parquet"

@@ -7,12 +7,14 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from cuevision.cli.pipeline import STAGE_LABELS
 from cuevision.events import read_events
 from cuevision.scheme import load_scheme
+from cuevision.video import VideoWriter
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -146,3 +148,16 @@ def test_analysis_rate_must_be_positive(
     result = run_cli("process", synthetic_dyad[0], "-o", out, "--analysis-fps", rate, check=False)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "--analysis-fps" in result.stderr and not out.exists()
+
+
+def test_raised_limits_reach_the_landmark_stage(tmp_path: Path, run_cli: RunCli) -> None:
+    """A video wider than the default 4096 px limit, accepted with --max-side, gets landmarks:
+    the stage uses the pipeline's probe, not a second one under the default limits."""
+    video = tmp_path / "wide.mp4"
+    with VideoWriter(video, 5, 4200, 64) as writer:
+        for k in range(5):
+            writer.write(np.full((64, 4200, 3), 40 * k, np.uint8))
+    outdir = tmp_path / "out"
+    result = run_cli("process", video, "-o", outdir, "--max-side", "5000", check=False)
+    assert "larger than the limit" not in result.stderr
+    assert (outdir / "landmarks.parquet").is_file(), result.stderr

@@ -60,6 +60,7 @@ def landmarks(
             out / "landmarks.parquet",
             settings=settings,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            info=info,
         )
     table = Table(title=f"{video.name}: {summary.frames} frames analysed")
     table.add_column("role")

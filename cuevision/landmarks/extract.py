@@ -99,16 +99,19 @@ def extract_landmarks(
     *,
     settings: LandmarkSettings,
     progress: Callable[[int, int], None] | None = None,
+    info: VideoInfo | None = None,
 ) -> LandmarkSummary:
     """Extract both roles' face and pose landmarks of ``video`` into ``out_parquet``.
 
     ``progress(done, total)`` is called after each analysed frame (``total`` is an estimate).
-    Raises ``VideoError`` for an unusable video before any work.
+    ``info`` is the caller's :func:`~cuevision.video.probe` of the video (under its own limits);
+    without it the video is probed here with the default limits. Raises ``VideoError`` for an
+    unusable video before any work.
     """
     from cuevision.landmarks.backend import FaceBackend
 
     started = time.perf_counter()
-    info = probe(video)
+    info = info or probe(video)
     target_fps = _target_fps(info, settings)
     total = info.n_frames
     if target_fps is not None:
