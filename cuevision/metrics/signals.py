@@ -32,9 +32,9 @@ class Signals:
 
 
 def is_mask(values: np.ndarray) -> bool:
-    """True for a 0/1 indicator column (NaN allowed)."""
+    """True for a 0/1 indicator column (NaN allowed); an all-NaN column is a signal with no data."""
     finite = values[np.isfinite(values)]
-    return bool(np.isin(finite, (0.0, 1.0)).all())
+    return finite.size > 0 and bool(np.isin(finite, (0.0, 1.0)).all())
 
 
 def read_signals(path: Path) -> Signals:
