@@ -161,3 +161,14 @@ def test_raised_limits_reach_the_landmark_stage(tmp_path: Path, run_cli: RunCli)
     result = run_cli("process", video, "-o", outdir, "--max-side", "5000", check=False)
     assert "larger than the limit" not in result.stderr
     assert (outdir / "landmarks.parquet").is_file(), result.stderr
+
+
+def test_video_without_people_gives_no_candidates(
+    shared_data: Path, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """Nothing false is flagged where nobody is visible, and the metrics still finish."""
+    outdir = tmp_path / "out"
+    run_cli("process", shared_data / "pyfeat" / "no_face.mp4", "-o", outdir)
+    assert read_events(outdir / "candidates.csv") == []
+    metrics = json.loads((outdir / "metrics.json").read_text())
+    assert metrics["coverage"]["events"]["n_events"] == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,5 +67,18 @@ class Detector:
         return FrameScores(np.asarray(series.t_s, float), self.fps, self.type_names, probs)
 
     def candidates(self, series: FeatureSeries) -> list[Event]:
-        """Candidate events, post-processed with the thresholds tuned for this version."""
-        return to_candidates(self.predict(series), self.thresholds, self.actors, self.version)
+        """Candidate events, post-processed with the thresholds tuned for this version.
+
+        Frames where the actor is not visible at all score 0: without evidence there is no
+        candidate (a video with nobody in it gives none).
+        """
+        scores = self.predict(series)
+        grid = resample(series, self.fps)
+        probs = scores.probs.copy()
+        for j, name in enumerate(self.type_names):
+            mask = f"{self.actors[name]}.visible"
+            if mask in grid.names:
+                probs[~(np.nan_to_num(grid.column(mask)) > 0), j] = 0.0
+        return to_candidates(
+            replace(scores, probs=probs), self.thresholds, self.actors, self.version
+        )
