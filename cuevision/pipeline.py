@@ -122,6 +122,7 @@ def process(
         )
     report = progress or (lambda stage, done, total: None)
     info = probe(video, settings.limits)  # validates before any work or any output
+    detector = load_detector(settings.model, scheme=scheme)
     make_outdir(outdir)
     manifest = _Manifest(outdir)
     ran: list[str] = []
@@ -142,7 +143,6 @@ def process(
         report(name, 1, 1)
 
     fps = settings.analysis_fps or scheme.analysis.fps
-    detector = load_detector(settings.model, scheme=scheme)
     video_json = outdir / "video.json"
     probe_key = _key("probe", file_digest(video), asdict(settings.limits))
     with stage("probe", probe_key, video_json) as run:

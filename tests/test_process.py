@@ -118,6 +118,7 @@ def test_unknown_model_names_the_fix(
     )
     assert result.returncode == 2
     assert "cue-tcn@9.9" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_file_in_place_of_the_outdir_is_named(
