@@ -111,20 +111,17 @@ def _row(
 
 
 def case(kind: str, video: Path, analysis_fps: float | None) -> dict[str, float]:
+    from cuevision.landmarks import LandmarkSettings, extract_landmarks
     from cuevision.video import decode, probe
 
     info = probe(video)
+    settings = LandmarkSettings(analysis_fps=analysis_fps)
     start = time.perf_counter()
     if kind == "decode":
-        target = None if analysis_fps is None or info.nominal_fps <= analysis_fps else analysis_fps
-        frames = sum(1 for _ in decode(video, target_fps=target))
+        frames = sum(1 for _ in decode(video, target_fps=settings.decode_fps(info)))
     else:
-        from cuevision.landmarks import LandmarkSettings, extract_landmarks
-
         out = video.with_suffix(".parquet")
-        summary = extract_landmarks(
-            video, out, settings=LandmarkSettings(analysis_fps=analysis_fps)
-        )
+        summary = extract_landmarks(video, out, settings=settings)
         frames = summary.frames
         out.unlink()
     return {"frames": frames, "seconds": time.perf_counter() - start, "duration": info.duration_s}

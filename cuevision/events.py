@@ -8,6 +8,7 @@ PTS clock. Reading validates every row and names the row of the first problem.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable
 from dataclasses import fields
@@ -122,17 +123,23 @@ def read_events(path: Path, scheme: Scheme | None = None) -> list[Event]:
     return events
 
 
-def write_events(path: Path, events: Iterable[Event]) -> None:
-    """Write events as CSV sorted by onset; optional columns empty in every row are left out."""
+def format_events(events: Iterable[Event]) -> str:
+    """Events as CSV text sorted by onset; optional columns empty in every row are left out."""
     rows = sorted(events, key=lambda e: (e.onset_s, e.actor, e.type, e.offset_s))
     used = [c for c in COLUMNS if c in REQUIRED or any(getattr(e, c) is not None for e in rows)]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(used)
+    for event in rows:
+        writer.writerow(_cell(getattr(event, c)) for c in used)
+    return text.getvalue()
+
+
+def write_events(path: Path, events: Iterable[Event]) -> None:
+    """Write :func:`format_events` to ``path``, making its folder if needed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(used)
-        for event in rows:
-            writer.writerow(_cell(getattr(event, c)) for c in used)
+    path.write_text(format_events(events))
 
 
 def _cell(value: object) -> str:

@@ -14,6 +14,7 @@ import os
 import secrets
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from cuevision.annotate.config import labeling_config, project_title
 from cuevision.annotate.server import LabelStudioSettings, connection
 from cuevision.annotate.tasks import model_version_of, prediction, reconcile, task_data
 from cuevision.errors import CuevisionError
-from cuevision.events import read_events, write_events
+from cuevision.events import format_events, read_events
 from cuevision.scheme import Scheme, load_scheme
 from cuevision.types import Event, VideoInfo
 
@@ -288,16 +289,10 @@ def pull(outdir: Path, settings: SyncSettings) -> PullResult:
     )
     changed = False
     for name, events in ((CONFIRMED, found.confirmed), (REJECTED, found.rejected)):
-        tmp = _scratch(outdir, ".csv")
-        write_events(tmp, events)
-        text = tmp.read_text()
-        tmp.unlink()
-        changed |= _write_if_changed(outdir / name, text)
+        changed |= _write_if_changed(outdir / name, format_events(events))
     if changed:
         _recompute_metrics(outdir, found.confirmed, scheme, source, annotation)
-    counts: dict[str, int] = {}
-    for event in (*found.confirmed, *found.rejected):
-        counts[str(event.status)] = counts.get(str(event.status), 0) + 1
+    counts = dict(Counter(str(e.status) for e in (*found.confirmed, *found.rejected)))
     return PullResult(
         session_id, annotated=True, changed=changed, counts=counts, annotator=annotator
     )

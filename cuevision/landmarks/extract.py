@@ -64,6 +64,11 @@ class LandmarkSettings:
         data.pop("cache_dir")  # where a model is cached does not change results
         return data
 
+    def decode_fps(self, info: VideoInfo) -> float | None:
+        """The decode rate: the analysis rate, or None (every frame) for sources no faster."""
+        fps = self.analysis_fps
+        return None if fps is None or info.nominal_fps <= fps else fps
+
     @property
     def hash(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
@@ -87,12 +92,6 @@ class LandmarkSummary:
         return self.duration_s / self.wall_s if self.wall_s > 0 else math.inf
 
 
-def _target_fps(info: VideoInfo, settings: LandmarkSettings) -> float | None:
-    """The decode rate: the analysis rate, or None (every frame) for sources no faster."""
-    fps = settings.analysis_fps
-    return None if fps is None or info.nominal_fps <= fps else fps
-
-
 def extract_landmarks(
     video: Path,
     out_parquet: Path,
@@ -112,7 +111,7 @@ def extract_landmarks(
 
     started = time.perf_counter()
     info = info or probe(video)
-    target_fps = _target_fps(info, settings)
+    target_fps = settings.decode_fps(info)
     total = info.n_frames
     if target_fps is not None:
         total = min(total, math.floor(info.duration_s * target_fps) + 1)
@@ -241,18 +240,31 @@ def _faces(
         cx, cy = (low + high) / 2
         w, h = (high - low) * FOLLOW_BOX
         mesh = backend.mesh(frame.image, slot, FaceBox(float(cx), float(cy), float(w), float(h), 0))
-        if mesh is None:
-            continue
-        centre = mesh[:, :2].mean(axis=0)
-        size = math.sqrt(float(w) * width * float(h) * height)
-        if not _own_face(tracker, slot, frame, centre, meshes):
-            continue
-        meshes[slot] = mesh
-        scores[slot] = FOLLOWED_SCORE
-        tracker.follow_face(
-            slot, Box(float(centre[0] * width), float(centre[1] * height), size), frame.t_s
-        )
+        if mesh is not None:
+            size = math.sqrt(float(w) * width * float(h) * height)
+            _keep_found(tracker, slot, frame, mesh, size, meshes, scores)
     return meshes, scores
+
+
+def _keep_found(
+    tracker: Tracker,
+    slot: int,
+    frame: Frame,
+    mesh: np.ndarray,
+    size_px: float,
+    meshes: dict[int, np.ndarray],
+    scores: dict[int, float],
+) -> None:
+    """Keep a face that a search for ``slot`` found, unless it is someone else's."""
+    height, width = frame.image.shape[:2]
+    centre = mesh[:, :2].mean(axis=0)
+    if not _own_face(tracker, slot, frame, centre, meshes):
+        return
+    meshes[slot] = mesh
+    scores[slot] = FOLLOWED_SCORE
+    tracker.follow_face(
+        slot, Box(float(centre[0] * width), float(centre[1] * height), size_px), frame.t_s
+    )
 
 
 def _own_face(
@@ -289,16 +301,8 @@ def _face_from_pose(
     side = max(float(np.ptp(points, axis=0).max()) * HEAD_FROM_POSE, 0.05 * height)
     box = FaceBox(centre[0] / width, centre[1] / height, side / width, side / height, 0.0)
     mesh = backend.mesh(frame.image, slot, box)
-    if mesh is None:
-        return
-    middle = mesh[:, :2].mean(axis=0)
-    if not _own_face(tracker, slot, frame, middle, meshes):
-        return
-    meshes[slot] = mesh
-    scores[slot] = FOLLOWED_SCORE
-    tracker.follow_face(
-        slot, Box(float(middle[0] * width), float(middle[1] * height), side), frame.t_s
-    )
+    if mesh is not None:
+        _keep_found(tracker, slot, frame, mesh, side, meshes, scores)
 
 
 def _head(pose: np.ndarray, width: int, height: int) -> tuple[float, float]:
