@@ -86,7 +86,8 @@ def fit(
 ) -> CueTCN:
     """Train from ``seed``; return the network of the epoch with the lowest validation loss."""
     torch.manual_seed(seed)
-    torch.set_num_threads(settings.threads)
+    torch.set_num_threads(settings.threads)  # reduction order depends on the thread count
+    torch.use_deterministic_algorithms(True)  # an op without a deterministic kernel fails loudly
     rng = np.random.default_rng(seed)
     fps = train[0].series.fps
     window = int(round(settings.window_s * fps))
