@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from cuevision.features import compute_features
+from cuevision.features.weak import label_events, label_frames
 from cuevision.landmarks.io import read_landmarks
 from cuevision.scheme import load_scheme
 from cuevision.types import LandmarkTracks, PersonTrack
-from cuevision.weak import label_events, label_frames
 
 
 def looped(tracks: LandmarkTracks, minutes: float) -> LandmarkTracks:

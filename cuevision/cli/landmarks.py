@@ -86,7 +86,7 @@ def overlay(
     sheet: Annotated[Path | None, typer.Option(help="Also write a contact sheet PNG.")] = None,
 ) -> None:
     """Draw the landmarks and role labels on the video."""
-    from cuevision.overlay import write_overlay
+    from cuevision.landmarks.overlay import write_overlay
     from cuevision.video import probe
 
     probe(video)

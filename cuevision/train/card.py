@@ -111,7 +111,8 @@ def write_card(
         f"- {len(splits['simulated_seeds']['train'])} simulated dyads "
         f"({config['training']['sim_duration_s']:g} s each) from `cuevision.synth.dyad`, with "
         "exact planted events;",
-        f"- weak labels (`cuevision.weak.label_frames`) on {len(clips.get('train', []))} real "
+        f"- weak labels (`cuevision.features.weak.label_frames`)"
+        f" on {len(clips.get('train', []))} real "
         f"Lookit clips of the dyads {', '.join(splits['train_dyads'])}"
         + (" (none: no real-clip cache was given)." if not clips.get("train") else "."),
         "",
@@ -158,7 +159,7 @@ def write_card(
             "",
         ]
     lines += [
-        "The labelling functions (`cuevision.weak`), baseline and weak labels alike:",
+        "The labelling functions (`cuevision.features.weak`), baseline and weak labels alike:",
         "",
         *(f"- `{name}`: {rule}" for name, rule in metrics.get("labelling_functions", {}).items()),
         "",

@@ -28,6 +28,7 @@ from cuevision.detect.registry import MODELS_DIR, ModelError, version_folder
 from cuevision.detect.tune import tune
 from cuevision.errors import CuevisionError
 from cuevision.features import FEATURE_NAMES
+from cuevision.features.weak import describe, label_events, label_frames
 from cuevision.scheme import Scheme
 from cuevision.train.cache import cached_clips, clip_features
 from cuevision.train.card import evaluate_all, write_card
@@ -42,7 +43,6 @@ from cuevision.train.data import (
     split_seeds,
 )
 from cuevision.train.fit import FitSettings, fit
-from cuevision.weak import describe, label_events, label_frames
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from cuevision.detect import load_detector
 from cuevision.features import FEATURE_NAMES
+from cuevision.features.weak import label_events
 from cuevision.scheme import load_scheme
 from cuevision.synth.dyad import simulate_dyad
 from cuevision.train.card import pooled
-from cuevision.weak import label_events
 
 FRESH_SEEDS = range(424_242, 424_262)  # never used by `cuevision train` (see split_seeds)
 

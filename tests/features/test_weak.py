@@ -1,7 +1,7 @@
 """Weak labelling functions on hand-built feature series (10 frames per second: 0.1 s a frame).
 
 Each timeline below marks with ``#`` the frames where a feature takes its active value and
-with ``.`` its resting value; the expected events follow from the rules in cuevision.weak.
+with ``.`` its resting value; the expected events follow from the rules in cuevision.features.weak.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from cuevision.features import FEATURE_NAMES
+from cuevision.features.weak import describe, label_events, label_frames
 from cuevision.scheme import EventType, Scheme, load_scheme
 from cuevision.types import Event, FeatureSeries
-from cuevision.weak import describe, label_events, label_frames
 
 FPS = 10.0
 RESTING = {
