@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, get_args
 
 from cuevision.errors import CuevisionError
+from cuevision.files import make_private_dir, write_text
 from cuevision.types import ROLES, Event, Status
 
 if TYPE_CHECKING:
@@ -136,10 +137,10 @@ def format_events(events: Iterable[Event]) -> str:
 
 
 def write_events(path: Path, events: Iterable[Event]) -> None:
-    """Write :func:`format_events` to ``path``, making its folder if needed."""
+    """Write :func:`format_events` to ``path`` atomically, making its folder if needed."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(format_events(events))
+    make_private_dir(path.parent)
+    write_text(path, format_events(events))
 
 
 def _cell(value: object) -> str:

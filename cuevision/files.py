@@ -1,0 +1,87 @@
+"""Every output is whole and right or absent, and readable by its owner only.
+
+A crash (power loss, SIGKILL) must never leave half a file where a later stage, ``annotate push``
+or a colleague would read it. So each output is written to a temporary file in the target's own
+folder, flushed to disk with fsync, and renamed over the target (a rename within one file system
+is atomic). The folder is fsynced too, so the rename itself survives a power cut.
+
+The outputs carry a child's data (face meshes, events, the proxy video), so files are created 0600
+and output folders 0700, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def make_private_dir(folder: Path) -> None:
+    """Create ``folder`` (and parents) owner-only; an existing folder keeps its mode."""
+    folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a fresh temporary path beside ``target``; on success it replaces ``target``.
+
+    The temporary name keeps the target's suffix (PyAV picks the container from it) and starts
+    with a dot, so folder listings and globbing for outputs never see it. On an exception the
+    temporary file is removed and ``target`` is left as it was.
+    """
+    target = Path(target)
+    fd, name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=f".partial{target.suffix}"
+    )
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, FILE_MODE)
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(target.parent)
+
+
+def write_bytes(target: Path, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(target: Path, text: str) -> None:
+    write_bytes(target, text.encode("utf-8"))
+
+
+def write_json(target: Path, data: Any) -> None:
+    """JSON with two-space indents and a final newline, the form of every JSON output."""
+    write_text(target, json.dumps(data, indent=2) + "\n")
+
+
+def write_if_changed(target: Path, text: str) -> bool:
+    """Replace ``target`` with ``text`` unless it already holds exactly that; True if written."""
+    try:
+        if target.read_text(encoding="utf-8") == text:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_text(target, text)
+    return True
