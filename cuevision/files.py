@@ -36,6 +36,22 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _scratch(target: Path) -> Path:
+    """A new, empty, owner-only file beside ``target``, with a dotted name keeping its suffix."""
+    fd, name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=f".partial{target.suffix}"
+    )
+    os.close(fd)
+    return Path(name)
+
+
+def _settle(path: Path) -> None:
+    """Owner-only mode and contents on disk (writers such as PyAV may create with umask)."""
+    os.chmod(path, FILE_MODE)
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a fresh temporary path beside ``target``; on success it replaces ``target``.
@@ -45,16 +61,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     temporary file is removed and ``target`` is left as it was.
     """
     target = Path(target)
-    fd, name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=f".partial{target.suffix}"
-    )
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _scratch(target)
     try:
         yield tmp
-        os.chmod(tmp, FILE_MODE)
-        with tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
+        _settle(tmp)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -85,3 +95,26 @@ def write_if_changed(target: Path, text: str) -> bool:
         pass
     write_text(target, text)
     return True
+
+
+def create_once(target: Path, data: bytes) -> bytes:
+    """Write ``data`` to ``target`` unless it exists; return what ``target`` holds.
+
+    For secrets made on first use: the content is on disk before it gets its name (a hard link,
+    which fails when the name is taken), so processes racing agree on one value and a crash never
+    leaves an empty or partial secret.
+    """
+    target = Path(target)
+    if not target.is_file():
+        tmp = _scratch(target)
+        try:
+            tmp.write_bytes(data)
+            _settle(tmp)
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_dir(target.parent)
+    return target.read_bytes()

@@ -1,8 +1,16 @@
 """The embedded pipeline behind ``cuevision process``: probe, landmarks, features, detect, metrics.
 
 Each stage writes its files into OUTDIR and records a key in ``OUTDIR/pipeline.json``: the hash of
-its inputs and settings. A re-run skips every stage whose key and files are unchanged, so changing
-only the model re-runs detection and metrics, not the slow landmark extraction.
+its inputs, its settings and the versions of the code that made it. A re-run skips every stage
+whose key and files are unchanged, so changing only the model re-runs detection and metrics, not
+the slow landmark extraction; an upgrade that changes what a stage computes re-runs that stage.
+
+Crash safety: a stage is struck from the manifest before it writes anything and recorded only
+after all its outputs are in place, and every file is replaced atomically
+(:mod:`cuevision.files`). A run killed at any moment therefore leaves each stage either recorded
+with whole, right outputs or not recorded at all, and the re-run recomputes exactly the latter.
+The metrics and report written here rest on the candidates; ``annotate pull`` writes the
+confirmed ones into ``OUTDIR/confirmed/``, so neither path overwrites the other's files.
 """
 
 from __future__ import annotations
@@ -12,13 +20,14 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cuevision import __version__
 from cuevision.errors import CuevisionError
 from cuevision.events import write_events
+from cuevision.files import make_private_dir, write_json
 from cuevision.scheme import Scheme
 from cuevision.types import Event, VideoInfo
 from cuevision.video import Limits, probe
@@ -28,6 +37,8 @@ if TYPE_CHECKING:
 
 MANIFEST = "pipeline.json"
 STAGES = ("probe", "landmarks", "features", "detect", "metrics")
+# Bump when the wiring of the stages changes what they write; it is part of every stage key.
+PIPELINE_VERSION = 2
 
 # (stage, done, total): total is 0 while a stage cannot say how long it will take.
 Progress = Callable[[str, int, int], None]
@@ -56,7 +67,7 @@ class ProcessResult:
 def make_outdir(outdir: Path) -> None:
     """Create the output folder; a file already in its place is a user error, not a traceback."""
     try:
-        outdir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(outdir)
     except (FileExistsError, NotADirectoryError):
         raise CuevisionError(
             f"{outdir}: a file is in the way of the output folder; choose another folder"
@@ -70,6 +81,16 @@ def file_digest(path: Path, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def model_digest(spec: str) -> str:
+    """The model's name, version and the content of its config and weights: a version folder
+    retrained in place (``train --force``) is a different model."""
+    from cuevision.detect.registry import resolve
+
+    ref = resolve(spec)
+    files = sorted(p for p in ref.folder.iterdir() if p.name in ("config.json", "weights.pt"))
+    return _key(f"{ref.name}@{ref.version}", *(file_digest(p) for p in files))
 
 
 def _key(*parts: object) -> str:
@@ -90,15 +111,24 @@ class _Manifest:
     def fresh(self, stage: str, key: str, outputs: tuple[Path, ...]) -> bool:
         return self.stages.get(stage, {}).get("key") == key and all(p.is_file() for p in outputs)
 
+    def begin(self, stage: str) -> None:
+        """Strike ``stage`` and every later one before it writes: its old key must not outlive
+        outputs it is about to replace, whatever moment the run is killed."""
+        dropped = [s for s in STAGES[STAGES.index(stage) :] if self.stages.pop(s, None)]
+        if dropped:
+            self.save()
+
     def record(self, stage: str, key: str, outputs: tuple[Path, ...]) -> None:
         self.stages[stage] = {"key": key, "outputs": [p.name for p in outputs]}
-        for later in STAGES[STAGES.index(stage) + 1 :]:
-            self.stages.pop(later, None)  # a stage that re-ran invalidates what follows it
         self.save()
 
     def save(self) -> None:
-        payload = {"pipeline_version": __version__, "stages": self.stages}
-        self.path.write_text(json.dumps(payload, indent=2) + "\n")
+        payload = {
+            "cuevision_version": __version__,
+            "pipeline_version": PIPELINE_VERSION,
+            "stages": self.stages,
+        }
+        write_json(self.path, payload)
 
 
 def process(
@@ -111,8 +141,13 @@ def process(
 ) -> ProcessResult:
     """Run every stage on one video, reusing the stages whose inputs and settings are unchanged."""
     from cuevision.detect import load_detector
-    from cuevision.features import compute_features, read_features, write_features
-    from cuevision.landmarks import LandmarkSettings, extract_landmarks, read_landmarks
+    from cuevision.features import FEATURE_VERSION, compute_features, read_features, write_features
+    from cuevision.landmarks import (
+        LANDMARKS_VERSION,
+        LandmarkSettings,
+        extract_landmarks,
+        read_landmarks,
+    )
     from cuevision.report import write_session_outputs
 
     if settings.analysis_fps is not None and not 0 < settings.analysis_fps < math.inf:
@@ -137,6 +172,7 @@ def process(
             yield False
             return
         report(name, 0, 0)
+        manifest.begin(name)
         yield True
         manifest.record(name, key, outputs)
         ran.append(name)
@@ -144,14 +180,14 @@ def process(
 
     fps = settings.analysis_fps or scheme.analysis.fps
     video_json = outdir / "video.json"
-    probe_key = _key("probe", file_digest(video), asdict(settings.limits))
+    probe_key = _key("probe", PIPELINE_VERSION, file_digest(video), asdict(settings.limits))
     with stage("probe", probe_key, video_json) as run:
-        if run:
-            info.save(video_json)
+        if run:  # the absolute path, so a push from another working folder finds the video
+            write_json(video_json, replace(info, path=str(video.resolve())).to_dict())
 
     landmarks_parquet = outdir / "landmarks.parquet"
     landmark_settings = LandmarkSettings(analysis_fps=fps, child_side=settings.child_side)
-    landmarks_key = _key(probe_key, "landmarks", landmark_settings.hash)
+    landmarks_key = _key(probe_key, "landmarks", LANDMARKS_VERSION, landmark_settings.hash)
     with stage("landmarks", landmarks_key, landmarks_parquet) as run:
         if run:
             extract_landmarks(
@@ -163,14 +199,14 @@ def process(
             )
 
     features_parquet = outdir / "features.parquet"
-    features_key = _key(landmarks_key, "features", fps)
+    features_key = _key(landmarks_key, "features", FEATURE_VERSION, fps)
     with stage("features", features_key, features_parquet) as run:
         if run:
             series = compute_features(read_landmarks(landmarks_parquet), fps=fps)
             write_features(features_parquet, series, meta=_provenance(features_key, None))
 
     candidates_csv, candidates_json = outdir / "candidates.csv", outdir / "candidates.json"
-    detect_key = _key(features_key, "detect", detector.version, scheme.hash)
+    detect_key = _key(features_key, "detect", model_digest(settings.model), scheme.hash)
     with stage("detect", detect_key, candidates_csv, candidates_json) as run:
         if run:
             found = detector.candidates(read_features(features_parquet))
@@ -181,7 +217,7 @@ def process(
                 "scheme_hash": scheme.hash,
                 "candidates": [asdict(c) for c in found],
             }
-            candidates_json.write_text(json.dumps(payload, indent=2) + "\n")
+            write_json(candidates_json, payload)
     candidates = tuple(Event(**c) for c in json.loads(candidates_json.read_text())["candidates"])
 
     metrics_json, report_html = outdir / "metrics.json", outdir / "report.html"

@@ -43,9 +43,6 @@ class VideoInfo:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-
     @classmethod
     def load(cls, path: Path) -> VideoInfo:
         return cls.from_dict(json.loads(path.read_text()))

@@ -12,11 +12,11 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from pathlib import Path
 
 from cuevision.errors import CuevisionError
+from cuevision.files import create_once, make_private_dir, write_text
 
 SECRET_FILE = "secret"
 SESSIONS_DIR = "sessions"
@@ -33,19 +33,20 @@ def load_secret(data_dir: Path) -> bytes:
     path = data_dir / SECRET_FILE
     if not path.is_file():
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            make_private_dir(data_dir)
         except OSError as error:  # a file in the way, or no permission
             raise CuevisionError(
                 f"{data_dir}: cannot use it as cuevision's data folder ({error}); "
                 "pass another --data-dir"
             ) from None
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return path.read_bytes()
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_hex(32).encode())
-    return path.read_bytes()
+        return create_once(path, secrets.token_hex(32).encode())
+    secret = path.read_bytes()
+    if len(secret) < 32:
+        raise CuevisionError(
+            f"{path} holds no usable secret ({len(secret)} bytes); delete it and it is made anew "
+            "(video links and webhook keys signed with the old one stop working)"
+        )
+    return secret
 
 
 def derived_key(secret: bytes, purpose: str) -> str:
@@ -78,10 +79,14 @@ def verify(secret: bytes, token: str, now: float) -> str:
 
 def register(data_dir: Path, session_id: str, outdir: Path) -> None:
     """Remember where a session's files are (called by every push)."""
+    if not (session_id.isascii() and session_id.isalnum()):  # it names a file below
+        raise CuevisionError(
+            f"session id {session_id!r} of {outdir} is not alphanumeric; the folder's "
+            "labelstudio.json was edited or copied from elsewhere: delete it and push again"
+        )
     folder = data_dir / SESSIONS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{session_id}.json"
-    path.write_text(json.dumps({"outdir": str(outdir.resolve())}) + "\n")
+    make_private_dir(folder)
+    write_text(folder / f"{session_id}.json", json.dumps({"outdir": str(outdir.resolve())}) + "\n")
 
 
 def lookup(data_dir: Path, session_id: str) -> Path | None:

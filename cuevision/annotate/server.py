@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from cuevision.errors import CuevisionError
+from cuevision.files import create_once, make_private_dir, write_text
 
 VERSION = "1.23.2"
 CREDENTIALS = "cuevision-credentials.json"
@@ -91,16 +92,14 @@ def _credentials(settings: LabelStudioSettings, create: bool) -> dict[str, str]:
         raise LabelStudioError(
             f"no Label Studio credentials in {settings.data_dir}; run `cuevision labelstudio up`"
         )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     data = {
         "username": "admin@cuevision.local",
         "password": secrets.token_urlsafe(18),
         "token": secrets.token_hex(20),
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2)
-    return data
+    stored: dict[str, str] = json.loads(create_once(path, json.dumps(data, indent=2).encode()))
+    return stored
 
 
 def connection(settings: LabelStudioSettings) -> Connection:
@@ -198,7 +197,7 @@ def status(settings: LabelStudioSettings) -> Status:
 
 def up(settings: LabelStudioSettings) -> Status:
     """Install if needed, start detached on 127.0.0.1, wait for ``/health``; idempotent."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     data_dir = settings.data_dir.resolve()
     creds = _credentials(settings, create=True)
     url = f"http://{settings.host}:{settings.port}"
@@ -237,7 +236,7 @@ def up(settings: LabelStudioSettings) -> Status:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    (data_dir / STATE).write_text(json.dumps({"pid": process.pid, "url": url}) + "\n")
+    write_text(data_dir / STATE, json.dumps({"pid": process.pid, "url": url}) + "\n")
     deadline = time.monotonic() + settings.start_timeout_s
     while not healthy(url):
         if process.poll() is not None:
@@ -282,5 +281,5 @@ def down(settings: LabelStudioSettings) -> bool:
         _stop(pid)
         stopped = True
     if state:  # keep the URL so `status` still says where the server was
-        (settings.data_dir / STATE).write_text(json.dumps(state) + "\n")
+        write_text(settings.data_dir / STATE, json.dumps(state) + "\n")
     return stopped

@@ -3,16 +3,20 @@
 Push: OUTDIR (video.json, candidates.csv) -> proxy.mp4 -> a project per scheme, one task per
 session (found again by ``data.session``) and one prediction, replaced when the candidates change.
 Pull: the task's latest annotation + its parent prediction -> ``confirmed.csv`` (accepted, edited,
-added) and ``rejected.csv``; then metrics and report are recomputed on the confirmed basis. A pull
+added) and ``rejected.csv``; then the metrics and report on the confirmed basis go into
+``OUTDIR/confirmed/``, which only the pull writes (the pipeline owns the candidates' ones). A pull
 that finds nothing new writes nothing, so pulling twice (or a webhook plus a pull) changes nothing.
+
+Crash safety: the confirmed metrics record the hash of the ``confirmed.csv`` they rest on, and a
+pull that changes the events removes them before it writes the CSVs. A pull killed between the two
+therefore leaves no metrics claiming a basis they do not have, and the next pull recomputes them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import secrets
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,17 +26,19 @@ from typing import Any
 from cuevision.annotate import links
 from cuevision.annotate.client import Studio
 from cuevision.annotate.clock import ProxyClock
-from cuevision.annotate.config import labeling_config, project_title
+from cuevision.annotate.config import project_fields
 from cuevision.annotate.server import LabelStudioSettings, connection
 from cuevision.annotate.tasks import model_version_of, prediction, reconcile, task_data
 from cuevision.errors import CuevisionError
 from cuevision.events import format_events, read_events
+from cuevision.files import atomic_path, write_if_changed
 from cuevision.scheme import Scheme, load_scheme
 from cuevision.types import Event, VideoInfo
 
 SESSION_FILE = "labelstudio.json"
 PROXY, PROXY_INFO = "proxy.mp4", "proxy.json"
 CONFIRMED, REJECTED = "confirmed.csv", "rejected.csv"
+CONFIRMED_DIR = "confirmed"  # metrics.json, report.html and tables on the confirmed basis
 WEBHOOK_PATH = "/labelstudio/webhook"
 
 
@@ -107,23 +113,6 @@ def session_id_of(outdir: Path) -> str:
     return str(_session(outdir)["session_id"])
 
 
-def _scratch(folder: Path, suffix: str) -> Path:
-    """A fresh file name in ``folder``: a CLI pull and a webhook reconcile may run at once."""
-    handle, name = tempfile.mkstemp(dir=folder, prefix=".", suffix=suffix)
-    os.close(handle)
-    return Path(name)
-
-
-def _write_if_changed(path: Path, text: str) -> bool:
-    """Atomically replace ``path`` with ``text`` unless it already holds exactly that."""
-    if path.is_file() and path.read_text() == text:
-        return False
-    tmp = _scratch(path.parent, ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return True
-
-
 def _candidates(outdir: Path, scheme: Scheme) -> tuple[VideoInfo, list[Event]]:
     if not outdir.is_dir():
         raise SessionError(f"{outdir}: no such folder; give the OUTDIR of `cuevision process`")
@@ -153,11 +142,10 @@ def proxy_clock(outdir: Path, source: VideoInfo) -> ProxyClock:
                     f"the source video {source.path} named in {outdir / 'video.json'} is gone; "
                     "the annotators' proxy is made from it"
                 )
-            tmp = outdir / f".{PROXY}.tmp.mp4"
-            make_cfr_proxy(Path(source.path), tmp)
-            os.replace(tmp, outdir / PROXY)
+            with atomic_path(outdir / PROXY) as partial:
+                make_cfr_proxy(Path(source.path), partial)
             info = probe(outdir / PROXY)
-        info.save(info_path)
+        write_if_changed(info_path, json.dumps(info.to_dict(), indent=2) + "\n")
     info = VideoInfo.load(info_path)
     return ProxyClock(fps=info.nominal_fps, n_frames=info.n_frames)
 
@@ -183,7 +171,7 @@ def push(
     state = session_state(outdir)
     session_id = state.get("session_id") or secrets.token_hex(8)
 
-    project_id = studio.ensure_project(project_title(scheme), labeling_config(scheme))
+    project_id = studio.ensure_project(project_fields(scheme))
     secret = links.load_secret(settings.data_dir)
     studio.ensure_webhook(
         project_id,
@@ -223,7 +211,7 @@ def push(
         "prediction_id": prediction_id,
         "scheme": str(scheme_path.resolve()) if scheme_path else None,
     }
-    _write_if_changed(outdir / SESSION_FILE, json.dumps(state, indent=2) + "\n")
+    write_if_changed(outdir / SESSION_FILE, json.dumps(state, indent=2) + "\n")
     return PushResult(
         session_id=session_id,
         project_id=project_id,
@@ -268,9 +256,13 @@ def pull(outdir: Path, settings: SyncSettings) -> PullResult:
     annotation = _latest(task.get("annotations") or [])
     if annotation is None:
         changed = False
-        for name in (CONFIRMED, REJECTED):
-            if (outdir / name).is_file():
-                (outdir / name).unlink()
+        for path in (
+            outdir / CONFIRMED_DIR / "metrics.json",
+            outdir / CONFIRMED,
+            outdir / REJECTED,
+        ):
+            if path.is_file():
+                path.unlink()
                 changed = True
         return PullResult(session_id, annotated=False, changed=changed, counts={}, annotator=None)
 
@@ -287,15 +279,28 @@ def pull(outdir: Path, settings: SyncSettings) -> PullResult:
         annotator=annotator,
         model_version=(parent or {}).get("model_version"),
     )
-    changed = False
-    for name, events in ((CONFIRMED, found.confirmed), (REJECTED, found.rejected)):
-        changed |= _write_if_changed(outdir / name, format_events(events))
+    texts = {CONFIRMED: format_events(found.confirmed), REJECTED: format_events(found.rejected)}
+    basis = hashlib.sha256(texts[CONFIRMED].encode()).hexdigest()
+    changed = not _confirmed_metrics_rest_on(outdir, basis)
     if changed:
-        _recompute_metrics(outdir, found.confirmed, scheme, source, annotation)
+        (outdir / CONFIRMED_DIR / "metrics.json").unlink(missing_ok=True)  # before the CSVs
+    for name, text in texts.items():
+        changed |= write_if_changed(outdir / name, text)
+    if changed:
+        _recompute_metrics(outdir, found.confirmed, scheme, source, annotation, basis)
     counts = dict(Counter(str(e.status) for e in (*found.confirmed, *found.rejected)))
     return PullResult(
         session_id, annotated=True, changed=changed, counts=counts, annotator=annotator
     )
+
+
+def _confirmed_metrics_rest_on(outdir: Path, basis: str) -> bool:
+    """Whether ``confirmed/metrics.json`` exists and rests on events hashing to ``basis``."""
+    try:
+        metrics = json.loads((outdir / CONFIRMED_DIR / "metrics.json").read_text())
+        return bool(metrics["provenance"]["confirmed_sha256"] == basis)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _recompute_metrics(
@@ -304,12 +309,13 @@ def _recompute_metrics(
     scheme: Scheme,
     source: VideoInfo,
     annotation: dict[str, Any],
+    basis: str,
 ) -> None:
     from cuevision.report import write_session_outputs
 
     features = outdir / "features.parquet"
     write_session_outputs(
-        outdir,
+        outdir / CONFIRMED_DIR,
         confirmed,
         scheme=scheme,
         duration_s=source.duration_s,
@@ -318,5 +324,7 @@ def _recompute_metrics(
         provenance={
             "labelstudio_annotation": annotation.get("id"),
             "annotation_updated_at": annotation.get("updated_at"),
+            "confirmed_sha256": basis,
         },
+        title=f"Session {outdir.name}",
     )

@@ -36,6 +36,7 @@ def landmarks(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
+    from cuevision.files import write_json
     from cuevision.landmarks import LandmarkSettings, extract_landmarks
     from cuevision.pipeline import make_outdir
     from cuevision.types import ROLES
@@ -45,7 +46,7 @@ def landmarks(
         raise CuevisionError(f"--analysis-fps must be >= 0 (0 = every frame), got {analysis_fps}")
     info = probe(video)
     make_outdir(out)
-    info.save(out / "video.json")
+    write_json(out / "video.json", info.to_dict())
     settings = LandmarkSettings(
         analysis_fps=analysis_fps or None,
         child_side=None if child_side is None else child_side.value,

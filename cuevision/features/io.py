@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from cuevision.features.names import FEATURE_VERSION
 from cuevision.features.timegrid import FeaturesError
+from cuevision.files import atomic_path, make_private_dir
 from cuevision.types import FeatureSeries
 
 META_KEY = b"cuevision"
@@ -40,8 +41,9 @@ def write_features(path: Path, series: FeatureSeries, *, meta: dict[str, Any]) -
         "config_hash": config_hash(series),
     }
     table = pa.table(columns).replace_schema_metadata({META_KEY: json.dumps(header).encode()})
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path)
+    make_private_dir(Path(path).parent)
+    with atomic_path(Path(path)) as partial:
+        pq.write_table(table, partial)
 
 
 def read_feature_meta(path: Path) -> dict[str, Any]:

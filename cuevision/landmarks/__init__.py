@@ -4,10 +4,16 @@
 back as ``LandmarkTracks``. Only ``backend`` imports MediaPipe, and only when extracting.
 """
 
-from cuevision.landmarks.extract import LandmarkSettings, LandmarkSummary, extract_landmarks
+from cuevision.landmarks.extract import (
+    LANDMARKS_VERSION,
+    LandmarkSettings,
+    LandmarkSummary,
+    extract_landmarks,
+)
 from cuevision.landmarks.io import LandmarksFileError, read_landmarks, read_metadata
 
 __all__ = [
+    "LANDMARKS_VERSION",
     "LandmarkSettings",
     "LandmarkSummary",
     "LandmarksFileError",

@@ -40,6 +40,7 @@ from mediapipe.tasks.python.metadata.metadata_writers import (
     model_asset_bundle_utils,
 )
 
+from cuevision.files import atomic_path, make_private_dir
 from cuevision.landmarks.tracking import FaceBox
 
 HEAD_AND_SHOULDERS = slice(0, 13)  # pose landmarks 0..12: face points and both shoulders
@@ -68,13 +69,15 @@ def pose_bundle(cache_dir: Path) -> Path:
     for _ in range(5):  # landmarks, presence, segmentation, heatmap, world landmarks
         writer.add_feature_output()
     with_metadata, _ = writer.populate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.partial")
-    model_asset_bundle_utils.create_model_asset_bundle(
-        {"pose_detector.tflite": detector, "pose_landmarks_detector.tflite": bytes(with_metadata)},
-        str(partial),
-    )
-    partial.replace(path)  # atomic: concurrent runs never see half a bundle
+    make_private_dir(path.parent)
+    with atomic_path(path) as partial:  # concurrent runs never see half a bundle
+        model_asset_bundle_utils.create_model_asset_bundle(
+            {
+                "pose_detector.tflite": detector,
+                "pose_landmarks_detector.tflite": bytes(with_metadata),
+            },
+            str(partial),
+        )
     return path
 
 

@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cuevision import __version__
+from cuevision.files import atomic_path
 from cuevision.landmarks.io import RowWriter, relabel
 from cuevision.landmarks.pose_worker import PoseStream
 from cuevision.landmarks.roles import Side, assign_roles
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
     from cuevision.landmarks.backend import FaceBackend
 
 TRACKS = ("track0", "track1")
+# Bump when extraction or role assignment changes what landmarks.parquet holds for the same
+# settings: it is part of the pipeline's stage key, so an upgrade recomputes old landmarks.
+LANDMARKS_VERSION = 1
 FOLLOWED_SCORE = 0.5  # face_score of a face found by its mesh alone, without a detection
 HEAD_FROM_POSE = 1.2  # face box side / spread of the pose's face points (ears to mouth)
 FOLLOW_BOX = 0.8  # a detection box is about this fraction of the mesh's landmark box
@@ -116,7 +121,6 @@ def extract_landmarks(
     if target_fps is not None:
         total = min(total, math.floor(info.duration_s * target_fps) + 1)
     out_parquet = Path(out_parquet)
-    partial = out_parquet.with_name(out_parquet.name + ".tracks.partial")
     faces = FaceBackend(
         slots=2, min_confidence=settings.face_min_confidence, crop_scale=settings.crop_scale
     )
@@ -133,6 +137,8 @@ def extract_landmarks(
     meshes: dict[int, np.ndarray] = {}
     evidence: list[tuple[float, ...]] = []  # per frame: tracklet, size, roundness, x by slot
     times: list[float] = []
+    scratch = tempfile.TemporaryDirectory(dir=out_parquet.parent, prefix=".landmarks-")
+    partial = Path(scratch.name) / "tracks.parquet"  # rows by track slot, relabelled below
     try:
         with RowWriter(partial) as writer:
             for done, frame in enumerate(decode(video, target_fps=target_fps), start=1):
@@ -169,7 +175,7 @@ def extract_landmarks(
                 if progress is not None:
                     progress(done, max(total, done))
     except BaseException:
-        partial.unlink(missing_ok=True)  # nothing half-written is left behind
+        scratch.cleanup()  # nothing half-written is left behind
         raise
     finally:
         poses.close()
@@ -191,17 +197,18 @@ def extract_landmarks(
         "settings": settings.to_dict(),
         "settings_hash": settings.hash,
         "cuevision_version": __version__,
+        "landmarks_version": LANDMARKS_VERSION,
         "video": Path(video).name,
     }
-    relabel(
-        partial,
-        out_parquet,
-        TRACKS,
-        assignment.child_slot,
-        _with_faces(table, np.array(times), settings.max_gap_s),
-        metadata,
-    )
-    partial.unlink()
+    with scratch, atomic_path(out_parquet) as target:
+        relabel(
+            partial,
+            target,
+            TRACKS,
+            assignment.child_slot,
+            _with_faces(table, np.array(times), settings.max_gap_s),
+            metadata,
+        )
     fractions = _fractions(out_parquet)
     return LandmarkSummary(
         frames=n,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cuevision.files import make_private_dir, write_json, write_text
 from cuevision.metrics.session import Basis, session_metrics
 from cuevision.metrics.signals import read_signals
 from cuevision.scheme import Scheme
@@ -56,9 +56,10 @@ def write_session_outputs(
         provenance={**(provenance or {}), **({"signals": str(signals)} if signals else {})},
     )
     data = _plain(metrics.to_dict())
-    outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "metrics.json").write_text(json.dumps(data, indent=2) + "\n")
+    make_private_dir(outdir)
     write_tables(outdir, metrics)
-    report = render_report(metrics, scheme, title or f"Session {outdir.name}")
-    (outdir / "report.html").write_text(report, encoding="utf-8")
+    write_text(
+        outdir / "report.html", render_report(metrics, scheme, title or f"Session {outdir.name}")
+    )
+    write_json(outdir / "metrics.json", data)  # last: its presence says the set is complete
     return data

@@ -7,20 +7,23 @@ into whatever shape a study needs, so a cohort of any size stays one simple file
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from cuevision.files import write_text
 from cuevision.metrics.session import SessionMetrics
 
 COHORT_COLUMNS = ("session", "section", "key", "metric", "value")
 
 
 def _write(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(["" if v is None else v for v in row] for row in rows)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    write_text(path, text.getvalue())
 
 
 def write_tables(outdir: Path, metrics: SessionMetrics) -> list[Path]:
