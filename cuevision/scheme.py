@@ -16,10 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cuevision.errors import CuevisionError
+from cuevision.resources import ANNOTATION_DIR as ANNOTATION_DIR
+from cuevision.resources import DEFAULT_SCHEME
 from cuevision.types import Role
-
-ANNOTATION_DIR = Path(__file__).resolve().parent.parent / "annotation"
-DEFAULT_SCHEME = ANNOTATION_DIR / "schemes" / "default.yaml"
 
 
 class SchemeError(CuevisionError):

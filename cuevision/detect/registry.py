@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cuevision.errors import CuevisionError
+from cuevision.resources import SHIPPED_MODELS
 
 if TYPE_CHECKING:
     from cuevision.detect.infer import Detector
     from cuevision.scheme import Scheme
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+MODELS_DIR = SHIPPED_MODELS  # the models that ship with cuevision (see cuevision.resources)
 DEFAULT_MODEL = "cue-tcn@0.1"
 _SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]*)@(?P<version>[0-9A-Za-z][0-9A-Za-z_.-]*)$")
 
