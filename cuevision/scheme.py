@@ -1,24 +1,29 @@
 """Coding schemes as data: load and validate the YAML that defines event types and rules.
 
 Nothing else in cuevision names a label; the Label Studio config, the detector's classes and the
-metrics all come from a :class:`Scheme`.
+metrics all come from a :class:`Scheme`. A scheme may carry its coding manual (:class:`Manual`),
+which annotators see in Label Studio and readers in the report's appendix.
+
+Every text of a scheme is free of control characters: they break the Label Studio XML and can
+hide text in a terminal, so a scheme with one is refused, naming the field.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cuevision.errors import CuevisionError
 from cuevision.resources import ANNOTATION_DIR as ANNOTATION_DIR
 from cuevision.resources import DEFAULT_SCHEME
-from cuevision.types import Role
+from cuevision.types import ANALYSIS_FPS, Role
 
 
 class SchemeError(CuevisionError):
@@ -29,13 +34,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _printable(text: str) -> str:
+    """Refuse control characters (Unicode category Cc: \\x00-\\x1f, \\x7f-\\x9f), newlines too."""
+    bad = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise ValueError(
+            f"contains the control character {bad!r}; remove it (text is one printable line)"
+        )
+    return text
+
+
+Text = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
+
+
 class EventType(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     actor: Role
     kind: Literal["cue", "response"]
-    description: str = Field(min_length=1)
+    description: Text
     color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
-    hotkey: str = Field(min_length=1, max_length=1)
+    hotkey: Annotated[str, Field(min_length=1, max_length=1), AfterValidator(_printable)]
 
 
 class ContingencyRule(_Strict):
@@ -63,20 +81,38 @@ class SynchronySettings(_Strict):
 
 
 class AnalysisSettings(_Strict):
-    fps: float = Field(default=15.0, gt=0, le=120)
+    fps: float = Field(default=ANALYSIS_FPS, gt=0, le=120)
     time_unit_s: float = Field(default=0.1, gt=0)
     permutations: int = Field(default=1000, ge=1)
     synchrony: SynchronySettings = SynchronySettings()
     seed: int = 0
 
 
+class TypeManual(_Strict):
+    """How to code one event type: when, where its onset and offset fall, and what is not it."""
+
+    code_when: Text
+    onset: Text
+    offset: Text
+    not_this: tuple[Text, ...] = Field(min_length=1)
+
+
+class Manual(_Strict):
+    """A coding manual: how two people code the same thing. One entry per event type."""
+
+    min_gap_s: float = Field(gt=0)
+    general: tuple[Text, ...] = Field(min_length=1)
+    types: dict[str, TypeManual]
+
+
 class Scheme(_Strict):
-    name: str
+    name: Text
     version: int = 1
     event_types: tuple[EventType, ...] = Field(min_length=1)
     contingency: tuple[ContingencyRule, ...] = ()
     repair: RepairRule | None = None
     analysis: AnalysisSettings = AnalysisSettings()
+    manual: Manual | None = None
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Scheme:
@@ -100,6 +136,12 @@ class Scheme(_Strict):
         if self.repair:
             for name in (*self.repair.ruptures, *self.repair.repairs):
                 check(name, "the repair rule")
+        if self.manual:
+            missing = [n for n in names if n not in self.manual.types]
+            if missing:
+                raise ValueError(f"the manual has no entry for {', '.join(missing)}")
+            for name in self.manual.types:
+                check(name, "the manual")
         return self
 
     @cached_property
@@ -119,8 +161,13 @@ class Scheme(_Strict):
 
     @cached_property
     def hash(self) -> str:
-        """A short content hash: stamped on models and outputs so mismatches are caught."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """A short content hash: stamped on models and outputs so mismatches are caught.
+
+        It guards what the detector's classes and the metrics depend on, so the manual is left
+        out: rewording how to code a type must not orphan the models trained for the scheme
+        (their registry entries check this hash).
+        """
+        canonical = json.dumps(self.model_dump(mode="json", exclude={"manual"}), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 

@@ -73,3 +73,65 @@ def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
         load_scheme(tmp_path / "missing.yaml")
     with pytest.raises(SchemeError, match="YAML mapping"):
         load_scheme(_write(tmp_path, ["a", "list"]))
+
+
+def test_default_hash_is_unchanged_by_the_manual() -> None:
+    """cue-tcn 0.1 checks this hash: the manual (and any rewording of it) must not move it."""
+    scheme = load_scheme()
+    assert scheme.hash == "fe04b944034d"
+    assert scheme.manual is not None
+    assert set(scheme.manual.types) == set(scheme.type_names)
+    reworded = scheme.model_copy(
+        update={"manual": scheme.manual.model_copy(update={"general": ("Only what you see.",)})}
+    )
+    assert reworded.hash == scheme.hash
+    assert scheme.model_copy(update={"manual": None}).hash == scheme.hash
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["manual"]["types"].pop("child_smiles"), "no entry for child_smiles"),
+        (
+            lambda d: d["manual"]["types"].update(
+                child_sneezes=d["manual"]["types"]["child_smiles"]
+            ),
+            "the manual names unknown event type 'child_sneezes'",
+        ),
+        (lambda d: d["manual"]["types"]["child_smiles"].pop("offset"), "child_smiles.offset"),
+        (lambda d: d["manual"]["types"]["child_smiles"].update(not_this=[]), "not_this"),
+        (lambda d: d["manual"].update(min_gap_s=0), "manual.min_gap_s"),
+        (lambda d: d["manual"].update(general=[]), "manual.general"),
+    ],
+)
+def test_broken_manual_names_the_problem(tmp_path: Path, mutate, message: str) -> None:
+    data = _default()
+    mutate(data)
+    with pytest.raises(SchemeError, match=message):
+        load_scheme(_write(tmp_path, data))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda d: d.update(name="default\x1b[2J"), "name"),
+        (
+            lambda d: d["event_types"][0].update(description="gaze\x00arrives"),
+            "event_types.0.description",
+        ),
+        (lambda d: d["event_types"][2].update(hotkey="\x07"), "event_types.2.hotkey"),
+        (lambda d: d["manual"]["general"].append("two\nlines"), "manual.general.6"),
+        (
+            lambda d: d["manual"]["types"]["child_reaches"]["not_this"].append("x\x7f"),
+            "manual.types.child_reaches.not_this.2",
+        ),
+        (lambda d: d["manual"]["types"]["child_smiles"].update(onset="\x85"), "child_smiles.onset"),
+    ],
+)
+def test_control_characters_are_refused_naming_the_field(
+    tmp_path: Path, mutate, field: str
+) -> None:
+    data = _default()
+    mutate(data)
+    with pytest.raises(SchemeError, match=rf"{field}: Value error, contains the control character"):
+        load_scheme(_write(tmp_path, data))
