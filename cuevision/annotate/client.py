@@ -59,8 +59,13 @@ class Studio:
         """Fail now, with the fix, if the server is down or our token is wrong."""
         self._call("who am I", self._sdk.users.whoami)
 
-    def ensure_project(self, title: str, label_config: str) -> int:
-        """The project with this title, created (or its config brought up to date) as needed."""
+    def ensure_project(self, fields: dict[str, Any]) -> int:
+        """The project titled ``fields["title"]``, created or brought up to date as needed.
+
+        ``fields`` is :func:`cuevision.annotate.config.project_fields`: title, labeling config
+        and the coding manual as the instructions annotators see.
+        """
+        title = fields["title"]
         found = [
             p
             for p in self._call("list projects", lambda: list(self._sdk.projects.list(title=title)))
@@ -70,21 +75,15 @@ class Studio:
             made = self._call(
                 "create project",
                 lambda: self._sdk.projects.create(
-                    title=title,
-                    label_config=label_config,
-                    maximum_annotations=1,
-                    show_collab_predictions=True,
+                    **fields, maximum_annotations=1, show_collab_predictions=True
                 ),
             )
             return int(made.id)
-        project = found[0]
-        project_id = int(project.id)
-        current = self._call("get project", lambda: self._sdk.projects.get(project_id))
-        if current.label_config != label_config:
-            self._call(
-                "update label config",
-                lambda: self._sdk.projects.update(project_id, label_config=label_config),
-            )
+        project_id = int(found[0].id)
+        current = _plain(self._call("get project", lambda: self._sdk.projects.get(project_id)))
+        changed = {k: v for k, v in fields.items() if current.get(k) != v}
+        if changed:
+            self._call("update project", lambda: self._sdk.projects.update(project_id, **changed))
         return project_id
 
     def ensure_webhook(self, project_id: int, url: str, headers: dict[str, str]) -> None:
