@@ -3,6 +3,12 @@
 Columns ``actor,type,onset_s,offset_s`` are required; ``score,status,source,annotator,
 model_version,id,candidate_id`` are optional. One row per event, times in seconds on the video's
 PTS clock. Reading validates every row and names the row of the first problem.
+
+Text cells are safe to open in a spreadsheet (OWASP's advice on CSV injection): a text cell that
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, after any single quotes, gets
+one more leading single quote, so Excel or LibreOffice shows it as text instead of running it as a
+formula. Reading takes that one quote off again, so every value reads back exactly as written.
+Numbers (``onset_s``, ``offset_s``, ``score``) are never quoted: ``-1`` there is a number.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
     from cuevision.scheme import Scheme
 
 REQUIRED = ("actor", "type", "onset_s", "offset_s")
+FORMULA = re.compile(r"'*[=+\-@\t\r]")  # a spreadsheet would run the cell, quotes or not
 COLUMNS = tuple(f.name for f in fields(Event))
 STATUSES = get_args(Status)
 
@@ -107,7 +115,7 @@ def read_events(path: Path, scheme: Scheme | None = None) -> list[Event]:
             f"{path}: the file is empty; an events CSV needs at least the header "
             f"{','.join(REQUIRED)}"
         )
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # keeps quoted line breaks
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -120,7 +128,8 @@ def read_events(path: Path, scheme: Scheme | None = None) -> list[Event]:
     for number, row in enumerate(reader, start=1):
         if None in row:
             raise EventsError(f"{path}, row {number} (line {number + 1}): more fields than columns")
-        events.append(_parse_row(row, f"{path}, row {number} (line {number + 1})", scheme))
+        cells = {str(k): _uncell(v) for k, v in row.items()}
+        events.append(_parse_row(cells, f"{path}, row {number} (line {number + 1})", scheme))
     return events
 
 
@@ -148,4 +157,13 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, float):
         return str(round(value, 4))
-    return str(value)
+    text = str(value)
+    return f"'{text}" if FORMULA.match(text) else text
+
+
+def _uncell(text: str | None) -> str:
+    """Undo :func:`_cell`'s quote: ``'=x`` reads as ``=x`` and ``''=x`` as ``'=x``."""
+    if text is None:  # a row with fewer fields than columns
+        return ""
+    stripped = text.lstrip()
+    return stripped[1:] if stripped.startswith("'") and FORMULA.match(stripped[1:]) else text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -97,3 +99,58 @@ def test_binary_file_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"\x00\x9f\x92\x96" * 10)
     with pytest.raises(EventsError, match="not a UTF-8 text file"):
         read_events(path)
+
+
+HOSTILE = (
+    '=HYPERLINK("http://x","click")',
+    "=cmd|' /C calc'!A0",
+    "@SUM(1)",
+    "+1",
+    "-1",
+    "'=already quoted",
+    "''+twice",
+    "'plain quote",
+    'a=b, with "quotes"\nand a line break',
+)
+
+
+def test_formula_cells_are_quoted_and_read_back_exactly(tmp_path: Path) -> None:
+    """OWASP CSV injection: no text cell starts a formula; numbers stay numbers; round trip."""
+    events = [
+        Event(
+            "child",
+            "child_smiles",
+            float(i),
+            i + 0.5,
+            score=0.25,
+            status="accepted",
+            source=text,
+            annotator=text,
+            model_version=text,
+            id=text,
+            candidate_id=text,
+        )
+        for i, text in enumerate(HOSTILE)
+    ]
+    path = tmp_path / "confirmed.csv"
+    write_events(path, events)
+    rows = list(csv.DictReader(io.StringIO(path.read_text(), newline="")))
+    text_columns = ("source", "annotator", "model_version", "id", "candidate_id")
+    for row, original in zip(rows, HOSTILE, strict=True):
+        for column in text_columns:
+            assert row[column][0] not in "=+-@\t\r", (column, row[column])
+            # exactly one quote is added, and only where a spreadsheet would see a formula
+            expected = f"'{original}" if original.lstrip("'")[0] in "=+-@" else original
+            assert row[column] == expected
+        assert float(row["onset_s"]) >= 0 and row["score"] == "0.25"
+    assert read_events(path, load_scheme()) == events
+
+
+def test_a_negative_number_stays_a_number(tmp_path: Path) -> None:
+    """``-1`` in a numeric column is a (refused) number, not text that lost a quote."""
+    path = tmp_path / "events.csv"
+    path.write_text("actor,type,onset_s,offset_s\nchild,child_smiles,-1,2\n")
+    with pytest.raises(EventsError, match="onset_s -1.0 is negative"):
+        read_events(path)
+    path.write_text("actor,type,onset_s,offset_s,annotator\nchild,child_smiles,1,2,'-1\n")
+    assert read_events(path)[0].annotator == "-1"
