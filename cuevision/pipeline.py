@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -81,6 +82,19 @@ def file_digest(path: Path, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _sweep(outdir: Path) -> None:
+    """Remove the scratch files of a run that was killed (a finished run leaves none).
+
+    Runs on one OUTDIR are one at a time: a ``process`` and an ``annotate pull`` must not write
+    the same session at the same moment.
+    """
+    for path in outdir.glob(".*"):
+        if path.is_dir() and path.name.startswith(".landmarks-"):
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file() and ".partial" in path.name:
+            path.unlink(missing_ok=True)
 
 
 def model_digest(spec: str) -> str:
@@ -159,6 +173,7 @@ def process(
     info = probe(video, settings.limits)  # validates before any work or any output
     detector = load_detector(settings.model, scheme=scheme)
     make_outdir(outdir)
+    _sweep(outdir)
     manifest = _Manifest(outdir)
     ran: list[str] = []
     reused: list[str] = []
