@@ -17,6 +17,11 @@ ROLES: tuple[Role, ...] = ("caregiver", "child")
 
 Status = Literal["candidate", "accepted", "edited", "added", "rejected"]
 
+# The default analysis rate, Hz: landmarks are extracted at the frames nearest this grid and
+# features and detection run on it. It keeps every frame of 7.5-15 fps home webcams and resolves
+# gaze shifts and smiles; a scheme's ``analysis.fps`` overrides it.
+ANALYSIS_FPS = 15.0
+
 
 @dataclass(frozen=True)
 class VideoInfo:

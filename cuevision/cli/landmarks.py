@@ -11,6 +11,7 @@ import typer
 
 from cuevision.cli.console import stdout
 from cuevision.errors import CuevisionError
+from cuevision.types import ANALYSIS_FPS
 
 
 class ChildSide(StrEnum):
@@ -27,7 +28,7 @@ def landmarks(
     ] = None,
     analysis_fps: Annotated[
         float, typer.Option(help="Frames analysed per second (nearest a grid); 0: every frame.")
-    ] = 15.0,
+    ] = ANALYSIS_FPS,
 ) -> None:
     """Extract face (478 points) and pose (33 points) landmarks of caregiver and child.
 

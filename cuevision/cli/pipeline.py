@@ -13,6 +13,8 @@ from rich.table import Table
 
 from cuevision.cli.console import stdout
 from cuevision.cli.landmarks import ChildSide
+from cuevision.detect.registry import default_model
+from cuevision.video import Limits
 
 STAGE_LABELS = {
     "probe": "Checking the video",
@@ -26,9 +28,14 @@ STAGE_LABELS = {
 def process(
     video: Annotated[Path, typer.Argument(help="The session video (mp4, mov, ...).")],
     outdir: Annotated[Path, typer.Option("-o", "--outdir", help="Folder for every output.")],
-    model: Annotated[str, typer.Option(help="Detector as NAME@VERSION from models/.")] = (
-        "cue-tcn@0.1"
-    ),
+    model: Annotated[
+        str,
+        typer.Option(
+            default_factory=default_model,
+            show_default="the one models/registry.json names",
+            help="Detector as NAME@VERSION from models/.",
+        ),
+    ],
     scheme_file: Annotated[
         Path | None, typer.Option("--scheme", help="Coding scheme YAML (default: annotation/).")
     ] = None,
@@ -39,16 +46,17 @@ def process(
         ChildSide | None,
         typer.Option(help="Override roles: the side of the image where the child is."),
     ] = None,
-    max_side: Annotated[int, typer.Option(help="Refuse videos wider or taller than this.")] = 4096,
+    max_side: Annotated[int, typer.Option(help="Refuse videos wider or taller than this.")] = (
+        Limits.max_side_px
+    ),
     max_duration: Annotated[float, typer.Option(help="Refuse videos longer than this, s.")] = (
-        4 * 3600.0
+        Limits.max_duration_s
     ),
 ) -> None:
     """Run validation, landmarks, features, detection and preliminary metrics on VIDEO."""
     from cuevision.pipeline import STAGES, ProcessSettings
     from cuevision.pipeline import process as run_process
     from cuevision.scheme import load_scheme
-    from cuevision.video import Limits
 
     scheme = load_scheme(scheme_file)
     settings = ProcessSettings(

@@ -10,16 +10,21 @@ import typer
 from rich.table import Table
 
 from cuevision.cli.console import stdout
+from cuevision.types import ANALYSIS_FPS
+from cuevision.video import Limits
 
 
 def probe(
     video: Annotated[Path, typer.Argument(help="Video file to check.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print VideoInfo as JSON.")] = False,
-    max_side: Annotated[int, typer.Option(help="Largest accepted width or height, px.")] = 4096,
-    max_duration: Annotated[float, typer.Option(help="Longest accepted duration, s.")] = 4 * 3600,
+    max_side: Annotated[int, typer.Option(help="Largest accepted width or height, px.")] = (
+        Limits.max_side_px
+    ),
+    max_duration: Annotated[float, typer.Option(help="Longest accepted duration, s.")] = (
+        Limits.max_duration_s
+    ),
 ) -> None:
     """Validate a video and describe it: container, codec, size, rotation, timing, audio."""
-    from cuevision.video import Limits
     from cuevision.video import probe as probe_video
 
     info = probe_video(video, Limits(max_side_px=max_side, max_duration_s=max_duration))
@@ -38,7 +43,9 @@ def synth(
     truth: Annotated[Path, typer.Option(help="Ground-truth events CSV to write.")],
     seed: Annotated[int, typer.Option(min=0, help="Seed: same seed, same video and truth.")] = 0,
     duration: Annotated[float, typer.Option(help="Length, s (the 20 s script repeats).")] = 20.0,
-    fps: Annotated[float, typer.Option(help="Frame rate (constant).")] = 15.0,
+    fps: Annotated[
+        float, typer.Option(help="Frame rate (constant; the default analyses every frame).")
+    ] = ANALYSIS_FPS,
 ) -> None:
     """Make a synthetic caregiver-child video from public-domain faces, with its true events."""
     from cuevision.errors import CuevisionError

@@ -3,7 +3,7 @@
 Every column and its one-line meaning: :data:`FEATURE_DOCS` (order: :data:`FEATURE_NAMES`).
 """
 
-from cuevision.features.compute import DEFAULT_FPS, compute_features
+from cuevision.features.compute import compute_features
 from cuevision.features.geometry import head_pose
 from cuevision.features.io import read_feature_meta, read_features, write_features
 from cuevision.features.names import (
@@ -16,7 +16,6 @@ from cuevision.features.names import (
 from cuevision.features.timegrid import FeaturesError
 
 __all__ = [
-    "DEFAULT_FPS",
     "DYAD_FEATURES",
     "FEATURE_DOCS",
     "FEATURE_NAMES",

@@ -9,9 +9,8 @@ from cuevision.features.dyad import dyad_features
 from cuevision.features.names import DYAD_FEATURES, FEATURE_NAMES, PERSON_FEATURES
 from cuevision.features.person import Body, person_features
 from cuevision.features.timegrid import FeaturesError, analysis_grid, check_clock, resample
-from cuevision.types import ROLES, FeatureSeries, LandmarkTracks, PersonTrack, Role
+from cuevision.types import ANALYSIS_FPS, ROLES, FeatureSeries, LandmarkTracks, PersonTrack, Role
 
-DEFAULT_FPS = 15.0
 MAX_GAP_S = 0.3  # interpolate across at most this much missing time; longer holes stay NaN
 MIN_VISIBILITY = 0.5  # pose points MediaPipe is less sure of than this count as missing
 IN_FRAME_MARGIN = 0.02  # pose points this far outside the frame are guesses: missing
@@ -20,7 +19,7 @@ FACE_WIDTH: dict[Role, float] = {"caregiver": 1.0, "child": 0.8}  # eye-corner w
 
 
 def compute_features(
-    tracks: LandmarkTracks, *, fps: float = DEFAULT_FPS, max_gap_s: float = MAX_GAP_S
+    tracks: LandmarkTracks, *, fps: float = ANALYSIS_FPS, max_gap_s: float = MAX_GAP_S
 ) -> FeatureSeries:
     """Every feature of :data:`FEATURE_NAMES` on the grid ``t = i / fps`` covering the video."""
     t_src = np.asarray(tracks.t_s, dtype=np.float64)

@@ -32,7 +32,7 @@ from cuevision.landmarks.io import RowWriter, relabel
 from cuevision.landmarks.pose_worker import PoseStream
 from cuevision.landmarks.roles import Side, assign_roles
 from cuevision.landmarks.tracking import Box, FaceBox, Tracker
-from cuevision.types import ROLES, Role, VideoInfo
+from cuevision.types import ANALYSIS_FPS, ROLES, Role, VideoInfo
 from cuevision.video import Frame, decode, probe
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def _default_cache() -> Path:
 class LandmarkSettings:
     """How landmarks are extracted; its hash is stored in every output."""
 
-    analysis_fps: float | None = 15.0  # None: every frame
+    analysis_fps: float | None = ANALYSIS_FPS  # None: every frame
     child_side: Side | None = None  # override of the automatic role assignment
     face_min_confidence: float = 0.5  # full-range face detection
     pose_min_confidence: float = 0.3  # PoseLandmarker detection, presence and tracking

@@ -14,7 +14,7 @@ import numpy as np
 
 from cuevision.errors import CuevisionError
 from cuevision.landmarks import read_landmarks
-from cuevision.types import LandmarkTracks, Role
+from cuevision.types import ANALYSIS_FPS, LandmarkTracks, Role
 from cuevision.video import VideoWriter, decode
 
 COLOURS: dict[Role, tuple[int, int, int]] = {"caregiver": (255, 140, 0), "child": (0, 200, 255)}
@@ -80,7 +80,7 @@ def write_overlay(video: Path, outdir: Path, out: Path, sheet: Path | None = Non
     if n == 0:
         return 0
     span = float(tracks.t_s[-1] - tracks.t_s[0])
-    fps = (n - 1) / span if n > 1 and span > 0 else 15.0
+    fps = (n - 1) / span if n > 1 and span > 0 else ANALYSIS_FPS
     picks = set(np.linspace(0, n - 1, num=min(n, 6)).round().astype(int).tolist())
     tiles: list[np.ndarray] = []
     with VideoWriter(out, fps, tracks.width, tracks.height) as writer:

@@ -38,6 +38,10 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cuevision.scheme import SynchronySettings
+
+DEFAULTS = SynchronySettings()  # the scheme's defaults: one source for windows, lags, surrogates
+
 
 @dataclass(frozen=True)
 class WindowedXcorr:
@@ -210,9 +214,9 @@ def windowed_xcorr(
     caregiver: np.ndarray,
     *,
     fps: float,
-    window_s: float = 4.0,
-    step_s: float = 0.5,
-    max_lag_s: float = 3.0,
+    window_s: float = DEFAULTS.window_s,
+    step_s: float = DEFAULTS.step_s,
+    max_lag_s: float = DEFAULTS.max_lag_s,
     min_valid: float = 0.75,
     pairing: np.ndarray | None = None,
 ) -> WindowedXcorr:
@@ -261,10 +265,10 @@ def synchrony(
     caregiver: np.ndarray,
     *,
     fps: float,
-    window_s: float = 4.0,
-    step_s: float = 0.5,
-    max_lag_s: float = 3.0,
-    surrogates: int = 200,
+    window_s: float = DEFAULTS.window_s,
+    step_s: float = DEFAULTS.step_s,
+    max_lag_s: float = DEFAULTS.max_lag_s,
+    surrogates: int = DEFAULTS.surrogates,
     seed: int = 0,
 ) -> Synchrony:
     """Windowed cross-correlation, peak picking and the segment-shuffled surrogate test."""

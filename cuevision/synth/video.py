@@ -43,7 +43,7 @@ from scipy import ndimage
 
 from cuevision.events import write_events
 from cuevision.synth.faces import Sprite, load_sprite, pose_sprite
-from cuevision.types import ROLES, Event, Role
+from cuevision.types import ANALYSIS_FPS, ROLES, Event, Role
 
 WIDTH, HEIGHT = 640, 360
 TURN_S = 0.2  # head turns take this long: onsets are sharp
@@ -216,7 +216,9 @@ def _base(rng: np.random.Generator, t0: float) -> tuple[dict[Role, dict[str, _Tr
     return tracks, events
 
 
-def dyad_script(*, seed: int = 0, duration_s: float = 20.0, fps: float = 15.0) -> DyadScript:
+def dyad_script(
+    *, seed: int = 0, duration_s: float = 20.0, fps: float = ANALYSIS_FPS
+) -> DyadScript:
     """The seeded script of a synthetic dyad video, computed without rendering anything."""
     if not duration_s > 0 or not fps > 0:
         raise ValueError(f"duration and fps must be positive, got {duration_s} s at {fps} fps")
@@ -329,7 +331,7 @@ def render_frames(script: DyadScript) -> Iterator[np.ndarray]:
 
 
 def make_dyad_video(
-    video: Path, truth: Path, *, seed: int = 0, duration_s: float = 20.0, fps: float = 15.0
+    video: Path, truth: Path, *, seed: int = 0, duration_s: float = 20.0, fps: float = ANALYSIS_FPS
 ) -> DyadScript:
     """Render the seeded synthetic dyad to ``video`` (H.264) and its events to ``truth`` (CSV)."""
     from cuevision.video import VideoWriter
