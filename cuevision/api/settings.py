@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from cuevision.annotate.server import LabelStudioSettings
 from cuevision.annotate.sync import SyncSettings
+from cuevision.detect.registry import default_model
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class ApiSettings:
     labelstudio_origins: tuple[str, ...] = ()
     link_ttl_s: float = SyncSettings.link_ttl_s
     callback_url: str | None = None
-    model: str = "cue-tcn@0.1"
+    model: str = field(default_factory=default_model)  # NAME@VERSION the ML backend reports
 
     @property
     def url(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -18,8 +18,11 @@ from cuevision.detect.postprocess import (
     thresholds_from_dict,
     to_candidates,
 )
-from cuevision.detect.registry import ModelError
+from cuevision.detect.registry import MODELS_DIR, ModelError, check_scheme, default_model, resolve
 from cuevision.types import Event, FeatureSeries, Role
+
+if TYPE_CHECKING:
+    from cuevision.scheme import Scheme
 
 
 @dataclass(frozen=True)
@@ -82,3 +85,17 @@ class Detector:
         return to_candidates(
             replace(scores, probs=probs), self.thresholds, self.actors, self.version
         )
+
+
+def load_detector(
+    spec: str | Path | None = None,
+    *,
+    scheme: Scheme | None = None,
+    models_dir: Path = MODELS_DIR,
+) -> Detector:
+    """Load a model version (default: the registry's) for inference on CPU; with ``scheme``,
+    check that it is the model's."""
+    ref = resolve(default_model(models_dir) if spec is None else spec, models_dir)
+    if scheme is not None:
+        check_scheme(ref.config, scheme, ref.folder)
+    return Detector.from_folder(ref.folder, ref.config)

@@ -8,6 +8,11 @@ A version folder holds everything needed to use, judge and reproduce the model:
 - ``metrics.json``: event F1 on held-out data, model and labelling-function baseline;
 - ``card.md``: what it was trained on, evaluated on, and NOT validated against;
 - ``splits.json``: the exact dyads and clips used for training, tuning and testing.
+
+``registry.json`` beside the model folders names the default model (``{"default": NAME@VERSION}``):
+the one model that ``process``, the API and :func:`cuevision.detect.load_detector` use when none is
+given. This module reads configs only and never imports torch, so the API and training can list
+models without loading them; :mod:`cuevision.detect.infer` loads the weights.
 """
 
 from __future__ import annotations
@@ -22,11 +27,10 @@ from cuevision.errors import CuevisionError
 from cuevision.resources import SHIPPED_MODELS
 
 if TYPE_CHECKING:
-    from cuevision.detect.infer import Detector
     from cuevision.scheme import Scheme
 
 MODELS_DIR = SHIPPED_MODELS  # the models that ship with cuevision (see cuevision.resources)
-DEFAULT_MODEL = "cue-tcn@0.1"
+REGISTRY_FILE = "registry.json"
 _SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]*)@(?P<version>[0-9A-Za-z][0-9A-Za-z_.-]*)$")
 
 
@@ -44,6 +48,21 @@ class ModelRef:
     config: dict[str, Any] = field(compare=False, repr=False)
 
 
+def default_model(models_dir: Path = MODELS_DIR) -> str:
+    """The default model, ``NAME@VERSION``, that ``registry.json`` in ``models_dir`` names."""
+    path = Path(models_dir) / REGISTRY_FILE
+    try:
+        spec = json.loads(path.read_text())["default"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ModelError(
+            f"{path}: no default model ({type(error).__name__}: {error}); write "
+            '{"default": "NAME@VERSION"} there, or pass the model explicitly'
+        ) from None
+    if not isinstance(spec, str) or not _SPEC.match(spec):
+        raise ModelError(f"{path}: default {spec!r} is not NAME@VERSION; correct the file")
+    return spec
+
+
 def version_folder(name: str, version: str, models_dir: Path = MODELS_DIR) -> Path:
     return Path(models_dir) / name / version
 
@@ -57,9 +76,10 @@ def resolve(spec: str | Path, models_dir: Path = MODELS_DIR) -> ModelRef:
     elif Path(text).is_dir() or "/" in text or text.startswith("."):
         folder = Path(text)
     else:
+        known = ", ".join(list_models(models_dir)) or "none"
         raise ModelError(
-            f"{text!r} is not a model: give NAME@VERSION (for example {DEFAULT_MODEL}) or the "
-            "path of a model version folder"
+            f"{text!r} is not a model: give NAME@VERSION (models in {models_dir}: {known}) or "
+            "the path of a model version folder"
         )
     config = folder / "config.json"
     if not config.is_file():
@@ -105,18 +125,3 @@ def check_scheme(config: dict[str, Any], scheme: Scheme, where: Path) -> None:
             "pass the scheme the model was trained with, or retrain with `cuevision train "
             "--scheme FILE`"
         )
-
-
-def load_detector(
-    spec: str | Path = DEFAULT_MODEL,
-    *,
-    scheme: Scheme | None = None,
-    models_dir: Path = MODELS_DIR,
-) -> Detector:
-    """Load a model version for inference on CPU; with ``scheme``, check it is the model's."""
-    from cuevision.detect.infer import Detector
-
-    ref = resolve(spec, models_dir)
-    if scheme is not None:
-        check_scheme(ref.config, scheme, ref.folder)
-    return Detector.from_folder(ref.folder, ref.config)

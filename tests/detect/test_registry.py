@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cuevision.detect import MODELS_DIR, ModelError, load_detector
+from cuevision.detect import MODELS_DIR, ModelError, default_model, list_models, load_detector
 from cuevision.detect.inputs import FeatureMismatchError
 from cuevision.features import FEATURE_NAMES
 from cuevision.scheme import DEFAULT_SCHEME, load_scheme
@@ -36,6 +38,43 @@ def test_committed_model_folder_is_complete() -> None:
     used = [*splits["real_clips"].get("train", []), *splits["real_clips"].get("val", [])]
     assert not [c for c in used if c.split(".")[0] in splits["held_out_dyads"]]
     assert "NOT validated" in (COMMITTED / "card.md").read_text()
+
+
+def test_listing_models_loads_no_torch() -> None:
+    """The registry (and the API's settings, which read its default) stay free of torch, so the
+    API and training list models without loading them; only loading a detector imports torch."""
+    code = (
+        "import sys\n"
+        "from cuevision.detect import default_model, list_models\n"
+        "from cuevision.api.settings import ApiSettings\n"
+        "assert list_models() and ApiSettings().model == default_model()\n"
+        "print('torch' in sys.modules)\n"
+        "from cuevision.detect import load_detector\n"
+        "load_detector()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert result.stdout.split() == ["False", "True"]
+
+
+def test_default_model_is_the_registry_pointer(tmp_path: Path) -> None:
+    """models/registry.json names the default; load_detector() without a spec loads it."""
+    pointer = json.loads((MODELS_DIR / "registry.json").read_text())["default"]
+    assert default_model() == pointer and pointer in list_models()
+    assert load_detector().version == pointer
+    shutil.copytree(COMMITTED, tmp_path / "other" / "0.3")
+    config = json.loads((tmp_path / "other" / "0.3" / "config.json").read_text())
+    config.update(name="other", version="0.3")
+    (tmp_path / "other" / "0.3" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelError, match=r"no default model.*registry\.json"):
+        default_model(tmp_path)
+    (tmp_path / "registry.json").write_text('{"default": "other@0.3"}')
+    assert load_detector(models_dir=tmp_path).version == "other@0.3"
+    (tmp_path / "registry.json").write_text('{"default": "other"}')
+    with pytest.raises(ModelError, match="not NAME@VERSION"):
+        default_model(tmp_path)
 
 
 def test_missing_version_names_the_fix() -> None:
