@@ -6,10 +6,9 @@ Heavy libraries (mediapipe, torch) are imported inside commands, so ``cuevision 
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
 from cuevision import __version__
-from cuevision.cli import annotate, detect, landmarks, metrics, pipeline, video
+from cuevision.cli import annotate, console, detect, landmarks, metrics, pipeline, video
 from cuevision.errors import CuevisionError
 
 app = typer.Typer(
@@ -42,5 +41,5 @@ def main() -> None:
     try:
         app()
     except CuevisionError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
+        console.error(error)
         raise SystemExit(2) from None

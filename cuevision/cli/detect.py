@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cuevision.cli.console import stderr
 from cuevision.cli.metrics import SchemeOption
 
 
@@ -46,7 +47,7 @@ def train(
     if extract and real_cache is None:
         raise CuevisionError("--extract needs --real-cache DIR to extract into")
     scheme = load_scheme(scheme_file)
-    console = Console(stderr=True)
+    console = stderr()
     if extract and real_cache is not None:
         _extract(real_cache, scheme.analysis.fps, console)
     if real_cache is not None:

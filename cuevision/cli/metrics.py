@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from cuevision.cli.console import stdout
+
 if TYPE_CHECKING:
     from cuevision.metrics.session import Basis
     from cuevision.scheme import Scheme
@@ -145,7 +147,7 @@ def metrics(
     from cuevision.scheme import load_scheme
 
     scheme = load_scheme(scheme_file)
-    console = Console()
+    console = stdout()
     if len(events) > 1 and signals is not None:
         raise CuevisionError(
             "--signals belongs to one session; for a cohort put each session's features.parquet "
@@ -201,7 +203,6 @@ def agreement(
     ] = None,
 ) -> None:
     """Event F1, tolerant time-unit kappa and Krippendorff's alpha between two codings."""
-    from cuevision.cli.console import stdout
     from cuevision.errors import CuevisionError
     from cuevision.events import read_events
     from cuevision.metrics.agreement import compare, render_agreement

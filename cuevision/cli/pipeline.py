@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cuevision.cli.console import stdout
+from cuevision.cli.console import stderr, stdout
 from cuevision.cli.landmarks import ChildSide
 from cuevision.detect.registry import default_model
 from cuevision.video import Limits
@@ -70,7 +69,7 @@ def process(
         BarColumn(),
         TextColumn("{task.fields[note]}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=stderr(),
     )
     tasks: dict[str, TaskID] = {}
 
@@ -104,7 +103,7 @@ def process(
         "candidates.json, metrics.json, report.html"
     )
     out.print(
-        f"Report (unconfirmed candidates): [bold]{outdir / 'report.html'}[/]  "
+        f"Report (unconfirmed candidates): {outdir / 'report.html'}  "
         f"Next: cuevision annotate push {outdir}"
     )
 
