@@ -25,6 +25,7 @@ import uvicorn
 from cuevision.annotate.server import LabelStudioSettings, connection
 from cuevision.api import ApiSettings, create_app
 from cuevision.events import write_events
+from cuevision.files import write_json
 from cuevision.types import Event
 from cuevision.video import probe
 
@@ -73,7 +74,7 @@ def make_outdir(folder: Path, candidates: tuple[Event, ...] = CANDIDATES) -> Pat
     _write_clip(clip, [k / 25 for k in range(250)], size=(320, 180))
     outdir = folder / "out"
     outdir.mkdir()
-    probe(clip).save(outdir / "video.json")
+    write_json(outdir / "video.json", probe(clip).to_dict())
     write_events(outdir / "candidates.csv", candidates)
     return outdir
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,7 +68,15 @@ def _summary(path: Path) -> list[tuple[str, ...]]:
 
 
 def _snapshot(outdir: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(outdir.iterdir())}
+    return {
+        str(p.relative_to(outdir)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(outdir.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _state(outdir: Path) -> dict[str, Any]:
@@ -156,8 +166,10 @@ def test_annotator_round_trip_then_pull(
         "cue-tcn@0.1-test",
         "",
     }
-    metrics = (session / "metrics.json").read_text()
-    assert '"confirmed"' in metrics
+    metrics = json.loads((session / "confirmed" / "metrics.json").read_text())
+    assert metrics["basis"] == "confirmed"
+    assert metrics["provenance"]["confirmed_sha256"] == _sha256(session / "confirmed.csv")
+    assert not (session / "metrics.json").exists()  # the pipeline's file is not the pull's
     before = _snapshot(session)
     again = run_cli("annotate", "pull", session, *cli_args)
     assert "unchanged" in again.stdout
@@ -389,3 +401,62 @@ def test_push_the_processed_synthetic_session(
     assert {prediction["model_version"]} == {e.model_version for e in candidates}
     pulled = run_cli("annotate", "pull", outdir, *cli_args)
     assert "not annotated yet" in pulled.stdout
+
+
+# In the child: die by SIGKILL where the pull would compute the confirmed metrics.
+DIE_BEFORE_METRICS = """
+import os, signal, sys
+import cuevision.annotate.sync as sync
+sync._recompute_metrics = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+from cuevision.cli import main
+sys.argv = ["cuevision", *sys.argv[1:]]
+main()
+"""
+
+
+def test_pull_killed_before_metrics_leaves_no_false_basis(
+    api: ApiSettings,
+    run_cli: RunCli,
+    client: httpx.Client,
+    cli_args: Args,
+    outdir_template: Path,
+    tmp_path: Path,
+) -> None:
+    """A pull killed after confirmed.csv but before the metrics leaves no metrics resting on
+    other events; the next pull completes them, as an undisturbed pull would have."""
+    outdir = tmp_path / "out"
+    shutil.copytree(outdir_template, outdir)
+    run_cli("annotate", "push", outdir, *cli_args)
+    state = _state(outdir)
+    _set_webhooks(client, state["project_id"], active=False)
+    [prediction] = client.get(f"/api/tasks/{state['task_id']}").json()["predictions"]
+    made = client.post(
+        f"/api/tasks/{state['task_id']}/annotations/",
+        json={"result": prediction["result"][:2], "parent_prediction": prediction["id"]},
+    )
+    assert made.status_code == 201, made.text
+    run_cli("annotate", "pull", outdir, *cli_args)
+    first = (outdir / "confirmed.csv").read_bytes()
+
+    client.patch(
+        f"/api/annotations/{made.json()['id']}/", json={"result": prediction["result"][:1]}
+    ).raise_for_status()
+    undisturbed = tmp_path / "undisturbed"
+    shutil.copytree(outdir, undisturbed)
+    killed = subprocess.run(
+        [sys.executable, "-c", DIE_BEFORE_METRICS, "annotate", "pull", str(outdir),
+         *map(str, cli_args)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert killed.returncode == -9, killed.stderr
+    assert (outdir / "confirmed.csv").read_bytes() != first  # the new events landed
+    assert not (outdir / "confirmed" / "metrics.json").exists()  # no metrics of the old ones
+
+    run_cli("annotate", "pull", outdir, *cli_args)
+    run_cli("annotate", "pull", undisturbed, *cli_args)
+    metrics = json.loads((outdir / "confirmed" / "metrics.json").read_text())
+    expected = json.loads((undisturbed / "confirmed" / "metrics.json").read_text())
+    assert metrics["provenance"]["confirmed_sha256"] == _sha256(outdir / "confirmed.csv")
+    for data in (metrics, expected):
+        data["provenance"].pop("signals", None)  # names its own folder
+    assert metrics == expected

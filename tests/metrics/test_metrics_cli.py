@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cuevision.files import write_json
 from cuevision.types import VideoInfo
 
 HEADER = "actor,type,onset_s,offset_s,status\n"
@@ -34,9 +35,8 @@ def test_session_outputs_with_video_json_and_signals(run_cli, tmp_path: Path) ->
     session = tmp_path / "session"
     session.mkdir()
     events = write(session / "candidates.csv", SESSION)
-    VideoInfo("x.mp4", "mp4", "h264", 640, 480, 0, 40.0, 15.0, 600, False, False, 1).save(
-        session / "video.json"
-    )
+    info = VideoInfo("x.mp4", "mp4", "h264", 640, 480, 0, 40.0, 15.0, 600, False, False, 1)
+    write_json(session / "video.json", info.to_dict())
     t = np.arange(0, 40, 1 / 15)
     noise = np.random.default_rng(0).normal(size=t.size + 40)
     movement = np.convolve(noise, np.hanning(17) / np.hanning(17).sum(), mode="same")
