@@ -57,6 +57,9 @@ DYAD_FEATURES: dict[str, str] = {
     "people's gaze-on-partner probabilities",
 }
 
+# The person features that are visibility masks (1 where the person, face or body was seen, else
+# 0): they say where someone was seen, not how they moved, so they are not signals to correlate.
+MASK_FEATURES: tuple[str, ...] = ("visible", "face_visible", "pose_visible")
 
 # Every column of a FeatureSeries (``t_s`` is kept apart), in order, with its meaning.
 FEATURE_DOCS: dict[str, str] = {
