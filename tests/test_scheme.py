@@ -135,3 +135,13 @@ def test_control_characters_are_refused_naming_the_field(
     mutate(data)
     with pytest.raises(SchemeError, match=rf"{field}: Value error, contains the control character"):
         load_scheme(_write(tmp_path, data))
+
+
+def test_every_manual_entry_is_whole_sentences() -> None:
+    """A comma in a YAML flow list splits a sentence in two; each entry must end a sentence."""
+    manual = load_scheme().manual
+    assert manual is not None
+    texts = [*manual.general]
+    for entry in manual.types.values():
+        texts += [entry.code_when, entry.onset, entry.offset, *entry.not_this]
+    assert [t for t in texts if not (t[0].isupper() and t.endswith("."))] == []
