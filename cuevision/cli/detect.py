@@ -15,30 +15,50 @@ from cuevision.cli.metrics import SchemeOption
 
 def train(
     name: Annotated[str, typer.Option(help="Model name in the registry.")] = "cue-tcn",
-    version: Annotated[str, typer.Option(help="Version to write: models/NAME/VERSION/.")] = "0.1",
+    version: Annotated[
+        str, typer.Option(help="Version to write: NAME/VERSION/ in the registry.")
+    ] = "0.1",
     seed: Annotated[int, typer.Option(help="One seed for simulation, splits and fitting.")] = 0,
     sim_dyads: Annotated[int, typer.Option(help="Simulated dyads (70/15/15 split).")] = 400,
     sim_duration: Annotated[float, typer.Option(help="Length of each simulated dyad, s.")] = 60.0,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Data-set manifest (YAML): real sessions, their dyads and splits, the held-out "
+            "dyads; weak labels. Without it, simulation only.",
+            metavar="MANIFEST",
+        ),
+    ] = None,
     real_cache: Annotated[
         Path | None,
-        typer.Option(help="Cache of real clips' landmarks (outside the repo); weak labels."),
+        typer.Option(
+            help="Landmarks cache (outside the repo) for sessions that give only a video."
+        ),
     ] = None,
     extract: Annotated[
         bool,
-        typer.Option(help="First extract missing Lookit landmarks into --real-cache (slow)."),
+        typer.Option(
+            help="First extract those sessions' missing landmarks into --real-cache (slow)."
+        ),
     ] = False,
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = 12,
     steps: Annotated[int, typer.Option(help="Batches per epoch.")] = 60,
     models_dir: Annotated[
-        Path | None, typer.Option(help="Registry folder (default: models/).")
+        Path | None,
+        typer.Option(
+            help="Registry folder to write to (default: the checkout's models/; installed from a "
+            "wheel, ~/.local/share/cuevision/models)."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing version.")] = False,
     scheme_file: SchemeOption = None,
 ) -> None:
-    """Train, tune and evaluate a detector; write models/NAME/VERSION/ with its card."""
+    """Train, tune and evaluate a detector; write MODELS_DIR/NAME/VERSION/ with its card."""
     from cuevision.errors import CuevisionError
+    from cuevision.resources import writable_models_dir
     from cuevision.scheme import load_scheme
-    from cuevision.train.cache import cached_clips
+    from cuevision.train.cache import require_cache
+    from cuevision.train.data import load_dataset
 
     if sim_dyads < 2:
         raise CuevisionError(f"--sim-dyads must be at least 2 (train and test), not {sim_dyads}")
@@ -46,14 +66,24 @@ def train(
         raise CuevisionError("--epochs and --steps must be >= 1 and --sim-duration > 0")
     if extract and real_cache is None:
         raise CuevisionError("--extract needs --real-cache DIR to extract into")
+    if real_cache is not None and not extract:
+        require_cache(real_cache)
+    if real_cache is not None and data is None:
+        raise CuevisionError(
+            "--real-cache needs --data MANIFEST, the data set whose landmarks it holds"
+        )
     scheme = load_scheme(scheme_file)
     console = stderr()
-    if extract and real_cache is not None:
-        _extract(real_cache, scheme.analysis.fps, console)
-    if real_cache is not None:
-        cached_clips(real_cache)  # fails early, before the heavy imports, if there is no cache
+    # fails early, before the heavy imports, on a bad manifest or a missing file
+    dataset = load_dataset(data) if data is not None else None
+    if dataset is not None and dataset.video_only() and real_cache is None:
+        raise CuevisionError(
+            f"{len(dataset.video_only())} sessions of {data} give only a video; pass "
+            "--real-cache DIR --extract to extract their landmarks"
+        )
+    if extract and real_cache is not None and dataset is not None:
+        _extract(dataset.video_only(), real_cache, scheme.analysis.fps, console)
 
-    from cuevision.detect.registry import MODELS_DIR
     from cuevision.train.fit import FitSettings
     from cuevision.train.run import TrainSettings, train_model
 
@@ -63,26 +93,21 @@ def train(
         seed=seed,
         sim_dyads=sim_dyads,
         sim_duration_s=sim_duration,
+        data=data,
         real_cache=real_cache,
         fit=FitSettings(epochs=epochs, steps_per_epoch=steps),
-        models_dir=models_dir or MODELS_DIR,
+        models_dir=models_dir or writable_models_dir(),
         force=force,
     )
     folder = train_model(settings, scheme, log=lambda line: console.print(line, highlight=False))
     typer.echo(str(folder))
 
 
-def _extract(cache: Path, fps: float, console: Console) -> None:
+def _extract(videos: dict[str, Path], cache: Path, fps: float, console: Console) -> None:
     from rich.progress import Progress
 
-    from cuevision.errors import CuevisionError
     from cuevision.train.cache import extract_missing
-    from cuevision.train.data import HELD_OUT_DYADS, LOOKIT_DIR, TRAIN_DYADS, dyad_of
 
-    dyads = (*TRAIN_DYADS, *HELD_OUT_DYADS)
-    videos = sorted(p for p in LOOKIT_DIR.glob("*.mp4") if dyad_of(p.name) in dyads)
-    if not videos:
-        raise CuevisionError(f"no Lookit clips found in {LOOKIT_DIR}")
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("landmarks", total=len(videos))
 

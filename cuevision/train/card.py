@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from cuevision.detect.infer import Detector
+from cuevision.files import write_text
 from cuevision.metrics.agreement import compare
 from cuevision.scheme import Scheme
 from cuevision.train.data import Session
@@ -45,7 +46,7 @@ def evaluate_all(
     tolerance_s: float,
     label_events: Callable[[FeatureSeries, Scheme], list[Event]],
 ) -> dict[str, Any]:
-    """Model and labelling-function baseline on held-out simulated dyads and real clips."""
+    """Model and labelling-function baseline on the test simulated dyads and real sessions."""
     metrics: dict[str, Any] = {"tolerance_s": tolerance_s}
     if sim_test:
         metrics["simulated_test"] = {
@@ -66,10 +67,11 @@ def evaluate_all(
             for k, name in enumerate(scheme.type_names)
             if any(np.isfinite(s.targets[:, k]).any() for s in real_test)
         }
-        metrics["real_held_out"] = {
-            "clips": [s.name for s in real_test],
+        metrics["real_test"] = {
+            "sessions": [s.name for s in real_test],
+            "dyads": sorted({s.dyad for s in real_test}),
             "duration_s": round(sum(len(s.series.t_s) / s.series.fps for s in real_test), 1),
-            "reference": "weak labels (the labelling functions) on the held-out dyads' clips",
+            "reference": "weak labels (the labelling functions) on the test dyads' sessions",
             "not_judged": [n for n in scheme.type_names if n not in judged],
             "model": pooled(
                 [
@@ -90,12 +92,23 @@ def _f1(block: dict[str, Any], name: str | None = None) -> str:
     return f"{counts['f1']:.2f}"
 
 
+def _sessions(data: dict[str, Any], purpose: str) -> str:
+    dyads = ", ".join(data["dyads"][purpose]) or "none"
+    return f"{len(data['sessions'][purpose])} real sessions (dyads {dyads})"
+
+
 def write_card(
     path: Path, config: dict[str, Any], metrics: dict[str, Any], splits: dict[str, Any]
 ) -> None:
     """The model card: what the model is, what it saw, how it scores and what it is NOT."""
-    sim, real = metrics.get("simulated_test"), metrics.get("real_held_out")
-    clips = splits["real_clips"]
+    sim, real = metrics.get("simulated_test"), metrics.get("real_test")
+    data = splits["data"]
+    held_out = (
+        f" The data set's held-out dyads {', '.join(data['held_out_dyads'])} were neither used "
+        "nor opened."
+        if data and data["held_out_dyads"]
+        else ""
+    )
     lines = [
         f"# {config['name']} {config['version']}",
         "",
@@ -111,16 +124,19 @@ def write_card(
         f"- {len(splits['simulated_seeds']['train'])} simulated dyads "
         f"({config['training']['sim_duration_s']:g} s each) from `cuevision.synth.dyad`, with "
         "exact planted events;",
-        f"- weak labels (`cuevision.features.weak.label_frames`)"
-        f" on {len(clips.get('train', []))} real "
-        f"Lookit clips of the dyads {', '.join(splits['train_dyads'])}"
-        + (" (none: no real-clip cache was given)." if not clips.get("train") else "."),
+        "- weak labels (`cuevision.features.weak.label_frames`) on "
+        + (
+            f"{_sessions(data, 'train')} of the data set `{data['name']}` (snapshot "
+            f"`{data['snapshot']}`)."
+            if data
+            else "no real session (no data set was given)."
+        ),
         "",
         f"Post-processing (hysteresis, minimum duration, merge gap) was tuned per type against "
-        f"event F1 at ±{metrics['tolerance_s']:g} s on {len(splits['simulated_seeds']['val'])} "
-        f"validation simulated dyads and {len(clips.get('val', []))} validation clips of the "
-        "training dyads. Seed "
-        f"{config['seed']}; `splits.json` lists every dyad and clip.",
+        f"event F1 at ±{metrics['tolerance_s']:g} s on "
+        f"{len(splits['simulated_seeds']['validation'])} validation simulated dyads and "
+        f"{_sessions(data, 'validation') if data else 'no real session'}. Seed {config['seed']}; "
+        f"`splits.json` lists every dyad and session.{held_out}",
         "",
         "## Evaluated on",
         "",
@@ -142,8 +158,8 @@ def write_card(
         ]
     if real:
         lines += [
-            f"Held-out real dyads {', '.join(splits['held_out_dyads'])} ({len(real['clips'])} "
-            f"clips, {real['duration_s']:g} s), against the weak labels. This measures agreement "
+            f"Real test dyads {', '.join(real['dyads'])} ({len(real['sessions'])} sessions, "
+            f"{real['duration_s']:g} s), against the weak labels. This measures agreement "
             "with the labelling functions, not accuracy; the labelling functions score 1 against "
             "themselves by construction. Types without a labelling function cannot be judged "
             f"here: {', '.join(real['not_judged']) or 'none'}.",
@@ -168,8 +184,7 @@ def write_card(
         "- **Human coders.** No human-coded video existed when this model was trained. Every "
         "figure above rests on simulated truth or on heuristic labelling functions. Its accuracy "
         "on real sessions is unknown until annotators' confirmations are compared with it.",
-        "- Other ages, settings, cameras or cultures than the four Lookit dyads (infants and "
-        "toddlers at home, webcam, one caregiver).",
+        "- Other ages, settings, cameras or cultures than those of the dyads above.",
         "- Clinical use: candidates must be confirmed by a person before any metric is reported "
         "as confirmed.",
         "",
@@ -178,12 +193,28 @@ def write_card(
         "```",
         f"cuevision train --name {config['name']} --version {config['version']} "
         f"--seed {config['seed']} --sim-dyads {config['training']['sim_dyads']}"
-        + (" --real-cache DIR --extract" if clips else ""),
+        + (" --data MANIFEST" if data else "")
+        + (" --real-cache DIR --extract" if config["training"].get("real_cache") else ""),
         "```",
         "",
-        "`--extract` fills DIR (outside the repository) with the landmarks of the Lookit clips of "
-        "all four dyads, once (about real time); features and weak labels are recomputed from them "
-        "at every run. Training itself takes one to two minutes on two CPU cores.",
+        *(
+            [
+                f"MANIFEST is the data set `{data['name']}` whose snapshot hash is "
+                f"`{data['snapshot']}` (the hash of its sessions and their label files)."
+            ]
+            if data
+            else []
+        ),
+        *(
+            [
+                "`--extract` fills DIR (outside the repository) with the landmarks of the data "
+                "set's sessions that give only a video, once (about real time); features and weak "
+                "labels are recomputed from them at every run."
+            ]
+            if config["training"].get("real_cache")
+            else []
+        ),
+        "Training itself takes one to two minutes on two CPU cores.",
         "",
     ]
-    path.write_text("\n".join(lines))
+    write_text(path, "\n".join(lines))

@@ -1,16 +1,16 @@
 """``cuevision train``: one command, one seed, one model version folder in the registry.
 
-Steps: simulate dyads (split by dyad), load the real clips of the training dyads with weak labels,
-fit the normalisation and the network, tune the post-processing on the validation sessions
-against event F1, evaluate the model and the labelling-function baseline on the test sessions,
-then write weights, config, metrics, card and splits into ``models/<name>/<version>/``.
+Steps: simulate dyads (split by dyad), load the real sessions of the data set (``--data
+MANIFEST``, split by dyad there) with weak labels, fit the normalisation and the network, tune the
+post-processing on the validation sessions against event F1, evaluate the model and the
+labelling-function baseline on the test sessions, then write weights, config, metrics, card and
+splits into ``<models dir>/<name>/<version>/`` (see
+:func:`cuevision.resources.writable_models_dir`).
 """
 
 from __future__ import annotations
 
-import json
 import platform
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,25 +24,31 @@ import torch
 from cuevision.detect.infer import Detector
 from cuevision.detect.inputs import Normaliser
 from cuevision.detect.model import Architecture, n_parameters
-from cuevision.detect.registry import MODELS_DIR, ModelError, version_folder
+from cuevision.detect.registry import ModelError, version_folder
 from cuevision.detect.tune import tune
 from cuevision.errors import CuevisionError
-from cuevision.features import FEATURE_NAMES
+from cuevision.features import FEATURE_NAMES, read_features
 from cuevision.features.weak import describe, label_events, label_frames
+from cuevision.files import atomic_path, make_private_dir, write_json
+from cuevision.resources import writable_models_dir
 from cuevision.scheme import Scheme
-from cuevision.train.cache import cached_clips, clip_features
+from cuevision.train.cache import clip_features
 from cuevision.train.card import evaluate_all, write_card
 from cuevision.train.data import (
-    HELD_OUT_DYADS,
-    TRAIN_DYADS,
+    PURPOSES,
+    DataSet,
+    DataSetError,
+    Purpose,
     Session,
+    SessionEntry,
     assert_not_held_out,
+    load_dataset,
     real_sessions,
     simulated_sessions,
-    split_clips,
     split_seeds,
 )
 from cuevision.train.fit import FitSettings, fit
+from cuevision.types import FeatureSeries
 
 
 @dataclass(frozen=True)
@@ -52,20 +58,23 @@ class TrainSettings:
     seed: int = 0
     sim_dyads: int = 400
     sim_duration_s: float = 60.0
-    real_cache: Path | None = None  # cached landmarks of real clips; None: simulation only
+    data: Path | None = None  # the data-set manifest of real sessions; None: simulation only
+    real_cache: Path | None = None  # cached landmarks of the data set's video-only sessions
     channels: int = 32
     levels: int = 4
     kernel: int = 5
     fit: FitSettings = field(default_factory=FitSettings)
     tolerance_s: float = 1.0
-    models_dir: Path = MODELS_DIR
+    models_dir: Path = field(default_factory=writable_models_dir)
     force: bool = False  # replace an existing version folder
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("models_dir")
         data.pop("force")
-        data["real_cache"] = "given" if self.real_cache else None  # a local path says nothing
+        # a local path says nothing; the data set is recorded by its snapshot hash
+        data["data"] = "given" if self.data else None
+        data["real_cache"] = "given" if self.real_cache else None
         return data
 
 
@@ -79,7 +88,7 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
     if target.exists() and not settings.force:
         raise ModelError(f"{target} exists; choose another --version or pass --force")
     fps = scheme.analysis.fps
-    clips = split_clips(cached_clips(settings.real_cache)) if settings.real_cache else {}
+    dataset = load_dataset(settings.data) if settings.data else None
     seeds = split_seeds(settings.sim_dyads, settings.seed)
     sim = {
         purpose: simulated_sessions(
@@ -92,23 +101,29 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
         for purpose, s in seeds.items()
     }
     log(f"simulated {settings.sim_dyads} dyads of {settings.sim_duration_s:g} s")
-    real: dict[str, list[Session]] = {}
-    for purpose, names in clips.items():
-        real[purpose] = real_sessions(
-            names,
-            purpose,
-            read=lambda clip: clip_features(settings.real_cache or Path(), clip, fps),
-            scheme=scheme,
-            label_frames=label_frames,
-            label_events=label_events,
+    real: dict[Purpose, list[Session]] = {}
+    if dataset is not None:
+        read = _reader(dataset, settings.real_cache, fps)
+        for purpose in PURPOSES:
+            real[purpose] = real_sessions(
+                dataset,
+                purpose,
+                read=read,
+                scheme=scheme,
+                label_frames=label_frames,
+                label_events=label_events,
+            )
+        log(
+            f"data set {dataset.manifest.name} ({dataset.snapshot}), weak labels: "
+            + ", ".join(f"{p} {len(v)}" for p, v in real.items())
         )
-    log(
-        "real clips (weak labels): "
-        + (", ".join(f"{p} {len(v)}" for p, v in clips.items()) if clips else "none")
-    )
     train = [*sim["train"], *real.get("train", [])]
-    val = [*sim["val"], *real.get("val", [])]
-    assert_not_held_out([s.name for s in (*train, *val) if s.source == "weak"])
+    val = [*sim["validation"], *real.get("validation", [])]
+    if dataset is not None:
+        assert_not_held_out(
+            ((s.name, s.dyad) for s in (*train, *val) if s.source != "simulated"),
+            dataset.held_out_dyads,
+        )
     normaliser = Normaliser.fit(FEATURE_NAMES, [s.series.values for s in train])
     arch = Architecture(
         n_inputs=normaliser.n_inputs,
@@ -178,6 +193,9 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
         "thresholds": {name: t.thresholds.to_dict() for name, t in tuned.items()},
         "seed": settings.seed,
         "training": settings.to_dict(),
+        "data": (
+            {"name": dataset.manifest.name, "snapshot": dataset.snapshot} if dataset else None
+        ),
         "libraries": {
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -186,15 +204,42 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
     }
     splits = {
         "simulated_seeds": seeds,
-        "real_clips": clips,
-        "train_dyads": list(TRAIN_DYADS),
-        "held_out_dyads": list(HELD_OUT_DYADS),
-        "rule": "real clips of the held-out dyads are used for testing only, never for "
-        "training or tuning (enforced by cuevision.train.data.assert_not_held_out)",
+        "data": dataset.describe() if dataset else None,
+        "rule": "splits are by dyad, as the data set's manifest gives them; sessions of its "
+        "held-out dyads never enter training, tuning or testing, and their files are not opened "
+        "(enforced by cuevision.train.data)",
     }
     _write_folder(target, network, config, metrics, splits, settings)
     log(f"wrote {target} in {time.perf_counter() - started:.0f} s")
     return target
+
+
+def _reader(
+    dataset: DataSet, cache: Path | None, fps: float
+) -> Callable[[SessionEntry], FeatureSeries]:
+    """A session's features: its output folder's ``features.parquet``, else cached landmarks'."""
+
+    def read(entry: SessionEntry) -> FeatureSeries:
+        if entry.output is not None:
+            path = dataset.resolve(entry.output) / "features.parquet"
+            series = read_features(path)
+        elif cache is None:
+            raise DataSetError(
+                f"session {entry.id} of {dataset.path} gives only a video; pass --real-cache DIR "
+                "--extract to extract its landmarks, or give its `cuevision process` output folder"
+            )
+        else:
+            path = cache
+            series = clip_features(cache, entry.id, fps)
+        if series.fps != fps or series.names != tuple(FEATURE_NAMES):
+            raise DataSetError(
+                f"session {entry.id}: the features in {path} are not this version's "
+                f"({series.fps:g} Hz, {len(series.names)} columns; want {fps:g} Hz, "
+                f"{len(FEATURE_NAMES)}); re-run `cuevision process` on it"
+            )
+        return series
+
+    return read
 
 
 def _write_folder(
@@ -205,17 +250,21 @@ def _write_folder(
     splits: dict[str, Any],
     settings: TrainSettings,
 ) -> None:
-    """Write everything into a temporary folder beside the target, then swap it in."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write every file into a temporary folder beside the target, then rename it into place.
+
+    So a version folder is whole or absent: a crash leaves only a hidden ``.partial-*`` folder.
+    """
+    make_private_dir(target.parent)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".partial-") as tmp:
-        folder = Path(tmp)
-        torch.save(network.state_dict(), folder / "weights.pt")
+        folder = Path(tmp) / "version"
+        folder.mkdir()
+        with atomic_path(folder / "weights.pt") as weights:
+            torch.save(network.state_dict(), weights)
         for name, data in (("config", config), ("metrics", metrics), ("splits", splits)):
-            (folder / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+            write_json(folder / f"{name}.json", data)
         write_card(folder / "card.md", config, metrics, splits)
         if target.exists():
             if not settings.force:
                 raise CuevisionError(f"{target} appeared while training; not overwriting it")
-            shutil.rmtree(target)
+            target.rename(Path(tmp) / "replaced")  # removed with the temporary folder
         folder.rename(target)
-        folder.mkdir()  # let the context manager clean up an empty folder
