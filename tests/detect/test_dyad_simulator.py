@@ -7,6 +7,7 @@ import numpy as np
 from cuevision.features import FEATURE_NAMES
 from cuevision.scheme import load_scheme
 from cuevision.synth.dyad import simulate_dyad
+from cuevision.synth.effects import is_modelled
 from cuevision.types import Event, FeatureSeries
 
 SCHEME = load_scheme()
@@ -90,3 +91,13 @@ def test_planted_events_show_in_their_features() -> None:
             outside[key] += list(values[~on & np.isfinite(values)])
     assert np.median(inside["smile"]) > np.median(outside["smile"]) + 0.03
     assert np.median(inside["gaze"]) < np.median(outside["gaze"]) - 10
+
+
+def test_every_default_type_has_its_modelled_effects() -> None:
+    """The effect table is keyed by actor and behaviour, not by a scheme's label: renaming a type
+    of the default scheme without the table would silently give it a random signature, so it
+    fails here instead."""
+    for event_type in SCHEME.event_types:
+        assert is_modelled(event_type.name, event_type.actor), event_type.name
+    assert not is_modelled("child_vocalises", "child")
+    assert not is_modelled("child_smiles", "caregiver")  # the actor comes from the scheme
