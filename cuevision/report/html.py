@@ -1,14 +1,21 @@
 """``report.html``: one self-contained page (inline CSS, figures as data URIs) a clinician can open
 offline. Layout: basis banner, headline numbers, timeline, responsiveness, contingency, synchrony,
-repair, then coverage, settings and provenance for whoever checks the numbers.
+repair, then coverage, settings and provenance for whoever checks the numbers, and the scheme's
+coding manual.
+
+Text is escaped in one place: every fragment is built with :class:`markupsafe.Markup` templates,
+whose ``format`` and ``join`` escape any value that is not itself Markup. A signal name, a type
+name, a title or a manual's sentence is a plain ``str``, so it can only ever reach the page as
+text; only this module's own templates (and :mod:`cuevision.report.words`') are Markup.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from html import escape
+from collections.abc import Iterable
 from typing import Any
+
+from markupsafe import Markup
 
 from cuevision.metrics.session import SessionMetrics
 from cuevision.report import plots
@@ -62,46 +69,59 @@ def _num(value: Any, digits: int = 2) -> str:
         return str(value)
     if isinstance(value, float):
         return f"{value:.{digits}f}"
-    return escape(str(value))
+    return str(value)
 
 
-def _table(header: list[str], rows: list[list[Any]], html_first: bool = False) -> str:
-    """A table of escaped values; with ``html_first`` the first cell of each row is trusted HTML."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{v if html_first and i == 0 else _num(v)}</td>" for i, v in enumerate(row))
-        + "</tr>"
+def _join(parts: Iterable[Any]) -> Markup:
+    """Fragments side by side; a plain ``str`` among them is escaped."""
+    return Markup("").join(parts)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> Markup:
+    """A table of values; a Markup cell (a swatch) is kept, anything else is shown as text."""
+    head = _join(Markup("<th>{}</th>").format(h) for h in header)
+    body = _join(
+        Markup("<tr>{}</tr>").format(
+            _join(
+                Markup("<td>{}</td>").format(v if isinstance(v, Markup) else _num(v)) for v in row
+            )
+        )
         for row in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return Markup("<table><tr>{}</tr>{}</table>").format(head, body)
 
 
-def _swatch(scheme: Scheme, name: str) -> str:
+def _figure(alt: str, src: str, caption: Any) -> Markup:
+    return Markup('<figure><img alt="{}" src="{}"><figcaption>{}</figcaption></figure>').format(
+        alt, src, caption
+    )
+
+
+def _swatch(scheme: Scheme, name: str) -> Markup:
     kind = scheme.event_type(name)
     color = kind.color if kind else "#444"
-    return f'<span class="swatch" style="background:{color}"></span>{escape(words(name))}'
+    return Markup('<span class="swatch" style="background:{}"></span>{}').format(color, words(name))
 
 
-def _banner(metrics: SessionMetrics) -> str:
+def _banner(metrics: SessionMetrics) -> Markup:
     by_status = metrics.coverage["events"]["by_status"]
     counts = ", ".join(
-        f"{n} {'without a status' if s == 'unspecified' else escape(s)}"
+        f"{n} {'without a status' if s == 'unspecified' else s}"
         for s, n in sorted(by_status.items())
     )
     if metrics.basis == "candidates":
-        return (
+        return Markup(
             '<div class="banner candidates">Preliminary: computed from unconfirmed model '
             "candidates. These numbers will change once annotators confirm the events "
-            f"({counts}).</div>"
-        )
-    return (
+            "({}).</div>"
+        ).format(counts)
+    return Markup(
         '<div class="banner confirmed">Computed from events confirmed by annotators '
-        f"({counts}; rejected events are left out).</div>"
-    )
+        "({}; rejected events are left out).</div>"
+    ).format(counts)
 
 
-def _cards(metrics: SessionMetrics, cue_keys: list[str]) -> str:
+def _cards(metrics: SessionMetrics, cue_keys: list[str]) -> Markup:
     cues = sum(metrics.latency[k].n_cues for k in cue_keys)
     answered = sum(metrics.latency[k].n_responded for k in cue_keys)
     cards = [
@@ -119,28 +139,30 @@ def _cards(metrics: SessionMetrics, cue_keys: list[str]) -> str:
         cards.append((f"{beyond} of {len(tested)}", "signals in step beyond chance"))
     elif metrics.synchrony:
         cards.append((f"{len(metrics.synchrony)} signals", "too short to test synchrony"))
-    return (
-        '<div class="cards">'
-        + "".join(
-            f'<div class="card"><div class="n">{escape(n)}</div>'
-            f'<div class="t">{escape(t)}</div></div>'
+    return Markup('<div class="cards">{}</div>').format(
+        _join(
+            Markup('<div class="card"><div class="n">{}</div><div class="t">{}</div></div>').format(
+                n, t
+            )
             for n, t in cards
         )
-        + "</div>"
     )
 
 
-def _responsiveness(metrics: SessionMetrics, scheme: Scheme, cue_keys: list[str]) -> str:
-    parts = ["<h2>Responsiveness: how often and how fast the caregiver answered</h2>"]
+def _responsiveness(metrics: SessionMetrics, scheme: Scheme, cue_keys: list[str]) -> Markup:
+    title = Markup("<h2>Responsiveness: how often and how fast the caregiver answered</h2>")
     if not cue_keys:
-        return parts[0] + "<p>The scheme defines no contingency rules.</p>"
-    parts.append(
-        f'<figure><img alt="response rate and latency per cue type" '
-        f'src="{plots.latency_overview(metrics, cue_keys, scheme)}"><figcaption>Left: share of '
-        "cues answered within the window. Right: each answered cue's latency; the black bar is "
-        "the Kaplan–Meier median (unanswered cues count as waits longer than the window)."
-        "</figcaption></figure>"
-    )
+        return title + Markup("<p>The scheme defines no contingency rules.</p>")
+    parts = [
+        title,
+        _figure(
+            "response rate and latency per cue type",
+            plots.latency_overview(metrics, cue_keys, scheme),
+            "Left: share of cues answered within the window. Right: each answered cue's "
+            "latency; the black bar is the Kaplan–Meier median (unanswered cues count as waits "
+            "longer than the window).",
+        ),
+    ]
     rows = []
     for key in cue_keys:
         r = metrics.latency[key]
@@ -155,26 +177,29 @@ def _responsiveness(metrics: SessionMetrics, scheme: Scheme, cue_keys: list[str]
             ]
         )
     header = ["cue", "cues", "answered", "rate", "mean latency", "median (KM)"]
-    parts.append(_table(header, rows, html_first=True))
-    return "".join(parts)
+    parts.append(_table(header, rows))
+    return _join(parts)
 
 
-def _contingency(metrics: SessionMetrics, cue_keys: list[str]) -> str:
+def _contingency(metrics: SessionMetrics, cue_keys: list[str]) -> Markup:
     unit = metrics.settings["time_unit_s"]
     parts = [
-        "<h2>Contingency: do responses cluster after cues?</h2>",
-        f'<p class="sub">Time-window sequential analysis (Bakeman &amp; Quera): the session is '
-        f"cut into {unit:g} s units; <i>given</i> units lie in the window after a cue, "
-        "<i>target</i> units hold a response onset. Yule’s Q runs from −1 (responses avoid the "
-        "windows) through 0 (unrelated) to +1 (responses only in the windows); p comes from "
-        f"{metrics.settings['permutations']} circular shifts of the response stream.</p>",
+        Markup("<h2>Contingency: do responses cluster after cues?</h2>"),
+        Markup(
+            '<p class="sub">Time-window sequential analysis (Bakeman &amp; Quera): the session is '
+            "cut into {} s units; <i>given</i> units lie in the window after a cue, "
+            "<i>target</i> units hold a response onset. Yule’s Q runs from −1 (responses avoid "
+            "the windows) through 0 (unrelated) to +1 (responses only in the windows); p comes "
+            "from {} circular shifts of the response stream.</p>"
+        ).format(f"{unit:g}", metrics.settings["permutations"]),
     ]
     for key in cue_keys:
         link, result = metrics.links[key], metrics.contingency[key]
-        parts.append(f"<h3>{escape(words(key))}</h3>")
+        parts.append(Markup("<h3>{}</h3>").format(words(key)))
         parts.append(
-            f'<p class="say">{latency_sentence(link, metrics.latency[key])}<br>'
-            f"{contingency_sentence(link, result)}</p>"
+            Markup('<p class="say">{}<br>{}</p>').format(
+                latency_sentence(link, metrics.latency[key]), contingency_sentence(link, result)
+            )
         )
         parts.append(
             _table(
@@ -192,27 +217,28 @@ def _contingency(metrics: SessionMetrics, cue_keys: list[str]) -> str:
             r = metrics.contingency[key]
             p = "–" if r.p_value is None else f"{r.p_value:.3f}"
             rows.append([words(key), r.a, r.b, r.c, r.d, r.yules_q, r.odds_ratio, p])
-        parts.append("<h3>Each cue → response pair</h3>")
+        parts.append(Markup("<h3>Each cue → response pair</h3>"))
         parts.append(_table(["pair", "a", "b", "c", "d", "Q", "odds ratio", "p"], rows))
-    return "".join(parts)
+    return _join(parts)
 
 
-def _synchrony(metrics: SessionMetrics) -> str:
-    parts = ["<h2>Synchrony: moving in step</h2>"]
+def _synchrony(metrics: SessionMetrics) -> Markup:
+    title = Markup("<h2>Synchrony: moving in step</h2>")
     if not metrics.synchrony:
-        return parts[0] + (
+        return title + Markup(
             '<p class="muted">No feature signals were given (<code>--signals</code>), so '
             "synchrony was not computed.</p>"
         )
     s = metrics.settings["synchrony"]
-    parts.append(
-        '<p class="sub">Windowed lagged cross-correlation (Boker et al. 2002): '
-        f"{s['window_s']:g} s windows every {s['step_s']:g} s, lags up to ±{s['max_lag_s']:g} s; "
-        "positive lag = the "
-        "caregiver follows the child. Red = moving together, blue = moving oppositely; dots mark "
-        f"each window's peak nearest lag 0. Tested against {s['surrogates']} segment-shuffled "
-        "surrogates.</p>"
-    )
+    parts = [
+        title,
+        Markup(
+            '<p class="sub">Windowed lagged cross-correlation (Boker et al. 2002): '
+            "{} s windows every {} s, lags up to ±{} s; positive lag = the caregiver follows the "
+            "child. Red = moving together, blue = moving oppositely; dots mark each window's peak "
+            "nearest lag 0. Tested against {} segment-shuffled surrogates.</p>"
+        ).format(f"{s['window_s']:g}", f"{s['step_s']:g}", f"{s['max_lag_s']:g}", s["surrogates"]),
+    ]
     rows = []
     for name, r in metrics.synchrony.items():
         p = "–" if r.surrogate_p is None else f"{r.surrogate_p:.3f}"
@@ -232,8 +258,11 @@ def _synchrony(metrics: SessionMetrics) -> str:
     parts.append(_table(header, rows))
     if any(r.surrogate_p is None for r in metrics.synchrony.values()):
         parts.append(
-            '<p class="muted">p “–”: too little data for the surrogate test (it needs at least '
-            "two segments of one window plus both lag margins), so no leader is named.</p>"
+            Markup(
+                '<p class="muted">p “–”: too little data for the surrogate test (it needs at '
+                "least two segments of one window plus both lag margins), so no leader is "
+                "named.</p>"
+            )
         )
     # the clearest signals first and open; the rest folded so the page stays readable
     ranked = sorted(
@@ -246,32 +275,46 @@ def _synchrony(metrics: SessionMetrics) -> str:
     )
     for rank, (name, result) in enumerate(ranked):
         shown = rank < OPEN_HEATMAPS and result.mean_r_at_peak is not None
-        parts.append(
-            f"<details{' open' if shown else ''}><summary><b>{escape(words(name))}</b></summary>"
-            f'<p class="say">{synchrony_sentence(name, result)}</p>'
-        )
-        if result.xcorr.r.size:
-            parts.append(
-                f'<figure><img alt="cross-correlation of {escape(name)}" '
-                f'src="{plots.xcorr_heatmap(metrics, name)}"><figcaption>{_num(result.coverage)}'
-                " of windows had enough valid samples in both signals.</figcaption></figure>"
+        figure = (
+            _figure(
+                f"cross-correlation of {name}",
+                plots.xcorr_heatmap(metrics, name),
+                f"{_num(result.coverage)} of windows had enough valid samples in both signals.",
             )
-        parts.append("</details>")
-    return "".join(parts)
+            if result.xcorr.r.size
+            else ""
+        )
+        parts.append(
+            Markup(
+                '<details{}><summary><b>{}</b></summary><p class="say">{}</p>{}</details>'
+            ).format(
+                Markup(" open") if shown else "",
+                words(name),
+                synchrony_sentence(name, result),
+                figure,
+            )
+        )
+    return _join(parts)
 
 
-def _repair(metrics: SessionMetrics, scheme: Scheme) -> str:
-    parts = ["<h2>Rupture and repair</h2>"]
+def _repair(metrics: SessionMetrics, scheme: Scheme) -> Markup:
+    title = Markup("<h2>Rupture and repair</h2>")
     if metrics.repair is None:
-        return parts[0] + "<p>The scheme defines no repair rule.</p>"
+        return title + Markup("<p>The scheme defines no repair rule.</p>")
     rule = scheme.repair
     assert rule is not None
-    parts.append(
-        f'<p class="sub">A rupture ({" or ".join(f"“{escape(words(r))}”" for r in rule.ruptures)}) '
-        f"is repaired by the next {' or '.join(f'“{escape(words(r))}”' for r in rule.repairs)} "
-        f"within {rule.max_s:g} s; a rupture during an unrepaired one joins it.</p>"
-    )
-    parts.append(f'<p class="say">{repair_sentence(metrics.repair)}</p>')
+
+    def either(names: tuple[str, ...]) -> str:
+        return " or ".join(f"“{words(n)}”" for n in names)
+
+    parts = [
+        title,
+        Markup(
+            '<p class="sub">A rupture ({}) is repaired by the next {} within {} s; a rupture '
+            "during an unrepaired one joins it.</p>"
+        ).format(either(rule.ruptures), either(rule.repairs), f"{rule.max_s:g}"),
+        Markup('<p class="say">{}</p>').format(repair_sentence(metrics.repair)),
+    ]
     rows = [
         [
             f"{e.rupture.onset_s:.1f} s",
@@ -287,10 +330,10 @@ def _repair(metrics: SessionMetrics, scheme: Scheme) -> str:
         parts.append(
             _table(["rupture at", "rupture", "ruptures", "repaired at", "repair", "took"], rows)
         )
-    return "".join(parts)
+    return _join(parts)
 
 
-def _appendix(metrics: SessionMetrics) -> str:
+def _appendix(metrics: SessionMetrics) -> Markup:
     blocks = [
         ("Coverage: how much data these numbers rest on", metrics.coverage),
         ("Settings", metrics.settings),
@@ -310,44 +353,89 @@ def _appendix(metrics: SessionMetrics) -> str:
         )
     else:
         text += " No feature signals were given."
-    parts = ["<h2>Coverage, settings and provenance</h2>", f"<p>{escape(text)}</p>"]
+    parts = [Markup("<h2>Coverage, settings and provenance</h2><p>{}</p>").format(text)]
     for title, data in blocks:
         parts.append(
-            f"<details{' open' if title == 'Provenance' else ''}><summary>{escape(title)}</summary>"
-            f"<pre>{escape(json.dumps(data, indent=2, default=str))}</pre></details>"
+            Markup("<details{}><summary>{}</summary><pre>{}</pre></details>").format(
+                Markup(" open") if title == "Provenance" else "",
+                title,
+                json.dumps(data, indent=2, default=str),
+            )
         )
-    return "".join(parts)
+    return _join(parts)
+
+
+def _manual(scheme: Scheme) -> Markup:
+    """The scheme's coding manual: what the events in this report were coded by."""
+    title = Markup('<h2 id="manual">Coding manual</h2>')
+    manual = scheme.manual
+    if manual is None:
+        return title + Markup(
+            '<p class="muted">The scheme {} carries no coding manual.</p>'
+        ).format(scheme.name)
+    rules = [f"Minimum gap between two events of a type: {manual.min_gap_s:g} s."]
+    parts = [
+        title,
+        Markup('<p class="sub">How the events of scheme {} v{} are coded.</p>').format(
+            scheme.name, scheme.version
+        ),
+        Markup("<h3>General rules</h3><ul>{}</ul>").format(
+            _join(Markup("<li>{}</li>").format(r) for r in (*rules, *manual.general))
+        ),
+    ]
+    for kind in scheme.event_types:
+        entry = manual.types[kind.name]
+        parts.append(
+            Markup(
+                '<h3>{} <span class="muted">({} {})</span></h3><p class="sub">{}</p>'
+                "<p><b>Code when:</b> {}</p><p><b>Onset:</b> {}</p><p><b>Offset:</b> {}</p>"
+                "<p><b>Not this:</b></p><ul>{}</ul>"
+            ).format(
+                _swatch(scheme, kind.name),
+                kind.actor,
+                kind.kind,
+                kind.description,
+                entry.code_when,
+                entry.onset,
+                entry.offset,
+                _join(Markup("<li>{}</li>").format(t) for t in entry.not_this),
+            )
+        )
+    return _join(parts)
 
 
 def render_report(metrics: SessionMetrics, scheme: Scheme, title: str) -> str:
     """The whole report as one HTML string."""
     cue_keys = [k for k, link in metrics.links.items() if k == link.cue]
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    provenance = metrics.provenance
-    made = ", ".join(
-        f"{escape(k)} {escape(str(v))}" for k, v in provenance.items() if v is not None
-    )
+    made = ", ".join(f"{k} {v}" for k, v in metrics.provenance.items() if v is not None)
     body = [
-        f"<h1>{escape(title)}</h1>",
-        f'<div class="sub">Caregiver–child interaction report · {metrics.duration_s:.1f} s · '
-        f"scheme {escape(scheme.name)} v{scheme.version} · made {stamp}"
-        f"{' · ' + made if made else ''}</div>",
+        Markup("<h1>{}</h1>").format(title),
+        Markup(
+            '<div class="sub">Caregiver–child interaction report · {} s · scheme {} v{}{}</div>'
+        ).format(
+            f"{metrics.duration_s:.1f}",
+            scheme.name,
+            scheme.version,
+            f" · {made}" if made else "",
+        ),
         _banner(metrics),
         _cards(metrics, cue_keys),
-        "<h2>Timeline</h2>",
-        f'<figure><img alt="timeline of events" src="{plots.ethogram(metrics, scheme)}">'
-        "<figcaption>One row per event type: the child’s on the shaded rows above, the "
-        "caregiver’s below. Arrows link each answered cue to its first response."
-        "</figcaption></figure>",
+        Markup("<h2>Timeline</h2>"),
+        _figure(
+            "timeline of events",
+            plots.ethogram(metrics, scheme),
+            "One row per event type: the child’s on the shaded rows above, the caregiver’s "
+            "below. Arrows link each answered cue to its first response.",
+        ),
         _responsiveness(metrics, scheme, cue_keys),
         _contingency(metrics, cue_keys),
         _synchrony(metrics),
         _repair(metrics, scheme),
         _appendix(metrics),
+        _manual(scheme),
     ]
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>"
-        + "".join(body)
-        + "</main></body></html>\n"
-    )
+    page = Markup(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{}</title>'
+        "<style>{}</style></head><body><main>{}</main></body></html>\n"
+    ).format(title, Markup(CSS), _join(body))
+    return str(page)

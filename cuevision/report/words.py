@@ -2,9 +2,14 @@
 
 The sentences are built from the scheme's type names, never from hard-coded labels, and always
 keep the count behind a rate ("2 of 4"), because a rate of 50 % from 4 cues is not one from 400.
+
+A sentence is plain text (``str``, escaped wherever it is placed) unless it bolds a count; then it
+is :class:`markupsafe.Markup` built from a template, so the names in it are still escaped.
 """
 
 from __future__ import annotations
+
+from markupsafe import Markup
 
 from cuevision.metrics.contingency import Contingency
 from cuevision.metrics.latency import Latency
@@ -25,13 +30,12 @@ def _responses(link: Link) -> str:
     return " or ".join(f"“{words(r)}”" for r in link.responses)
 
 
-def latency_sentence(link: Link, result: Latency) -> str:
+def latency_sentence(link: Link, result: Latency) -> Markup:
     cue = f"“{words(link.cue)}”"
     if not result.n_cues:
-        return f"There were no {cue} cues in this session."
-    text = (
-        f"The caregiver answered <b>{result.n_responded} of {result.n_cues}</b> {cue} cues "
-        f"within {link.window_s:g} s (with {_responses(link)})."
+        return Markup("There were no {} cues in this session.").format(cue)
+    text = Markup("The caregiver answered <b>{} of {}</b> {} cues within {} s (with {}).").format(
+        result.n_responded, result.n_cues, cue, f"{link.window_s:g}", _responses(link)
     )
     if result.median_latency_s is not None:
         text += f" Half of the cues were answered within {seconds(result.median_latency_s)}."
@@ -89,15 +93,17 @@ def synchrony_sentence(name: str, result: Synchrony) -> str:
     return text
 
 
-def repair_sentence(result: Repair) -> str:
+def repair_sentence(result: Repair) -> Markup:
     if not result.n_ruptures:
-        return "There were no ruptures in this session."
-    text = f"<b>{result.n_repaired} of {result.n_ruptures}</b> ruptures were repaired"
+        return Markup("There were no ruptures in this session.")
+    text = Markup("<b>{} of {}</b> ruptures were repaired").format(
+        result.n_repaired, result.n_ruptures
+    )
     if result.median_repair_s is not None:
         text += f"; half of them within {seconds(result.median_repair_s)}"
     else:
         text += "; fewer than half were repaired, so there is no median repair time"
-    return (
-        text + f" (an unrepaired rupture counts as lasting at least until {result.max_s:g} s "
+    return text + (
+        f" (an unrepaired rupture counts as lasting at least until {result.max_s:g} s "
         "or the end of the session)."
     )
