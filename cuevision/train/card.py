@@ -200,7 +200,8 @@ def write_card(
         *(
             [
                 f"MANIFEST is the data set `{data['name']}` whose snapshot hash is "
-                f"`{data['snapshot']}` (the hash of its sessions and their label files)."
+                f"`{data['snapshot']}` (the hash of its sessions and their label files).",
+                "",
             ]
             if data
             else []
@@ -209,7 +210,8 @@ def write_card(
             [
                 "`--extract` fills DIR (outside the repository) with the landmarks of the data "
                 "set's sessions that give only a video, once (about real time); features and weak "
-                "labels are recomputed from them at every run."
+                "labels are recomputed from them at every run.",
+                "",
             ]
             if config["training"].get("real_cache")
             else []

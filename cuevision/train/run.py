@@ -257,7 +257,7 @@ def _write_folder(
     make_private_dir(target.parent)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".partial-") as tmp:
         folder = Path(tmp) / "version"
-        folder.mkdir()
+        make_private_dir(folder)
         with atomic_path(folder / "weights.pt") as weights:
             torch.save(network.state_dict(), weights)
         for name, data in (("config", config), ("metrics", metrics), ("splits", splits)):
