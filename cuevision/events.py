@@ -157,7 +157,11 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, float):
         return str(round(value, 4))
-    text = str(value)
+    return spreadsheet_text(str(value))
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a CSV cell that no spreadsheet runs as a formula (see the module docstring)."""
     return f"'{text}" if FORMULA.match(text) else text
 
 
