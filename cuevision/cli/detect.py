@@ -57,7 +57,7 @@ def train(
     from cuevision.errors import CuevisionError
     from cuevision.resources import writable_models_dir
     from cuevision.scheme import load_scheme
-    from cuevision.train.cache import require_cache
+    from cuevision.train.cache import landmarks_path, require_cache
     from cuevision.train.data import load_dataset
 
     if sim_dyads < 2:
@@ -83,6 +83,13 @@ def train(
         )
     if extract and real_cache is not None and dataset is not None:
         _extract(dataset.video_only(), real_cache, scheme.analysis.fps, console)
+    if real_cache is not None and dataset is not None:
+        missing = [i for i in dataset.video_only() if not landmarks_path(real_cache, i).is_file()]
+        if missing:
+            raise CuevisionError(
+                f"{len(missing)} sessions have no landmarks in {real_cache} (first: {missing[0]}); "
+                "add --extract to extract them"
+            )
 
     from cuevision.train.fit import FitSettings
     from cuevision.train.run import TrainSettings, train_model
