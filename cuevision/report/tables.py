@@ -12,17 +12,25 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from cuevision.events import spreadsheet_text
 from cuevision.files import write_text
 from cuevision.metrics.session import SessionMetrics
 
 COHORT_COLUMNS = ("session", "section", "key", "metric", "value")
 
 
+def _cell(value: Any) -> Any:
+    """Empty for None; text that a spreadsheet would run as a formula is quoted (OWASP)."""
+    if value is None:
+        return ""
+    return spreadsheet_text(value) if isinstance(value, str) else value
+
+
 def _write(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerows([_cell(v) for v in row] for row in rows)
     write_text(path, text.getvalue())
 
 
