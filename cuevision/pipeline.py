@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cuevision import __version__
+from cuevision.detect.registry import default_model
 from cuevision.errors import CuevisionError
 from cuevision.events import write_events
 from cuevision.files import make_private_dir, write_json
@@ -49,7 +50,7 @@ Progress = Callable[[str, int, int], None]
 class ProcessSettings:
     """Everything that changes what ``process`` writes; hashed into the stage keys."""
 
-    model: str = "cue-tcn@0.1"
+    model: str = field(default_factory=default_model)  # the registry's default
     analysis_fps: float | None = None  # None: the scheme's analysis.fps
     child_side: Side | None = None  # overrides the automatic role assignment
     limits: Limits = field(default_factory=Limits)
