@@ -1,0 +1,1 @@
+"""The service's state: a database (SQLAlchemy models, Alembic migrations) and a blob folder."""
