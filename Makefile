@@ -11,7 +11,7 @@ LS_SDK_DEPS := 'Pillow>=11.3' appdirs 'datamodel-code-generator==0.26.1' ijson '
                'jsonschema>=4.23' lxml 'nltk>=3.9.1,<4' 'pyjwt>=2.10.1,<3' requests \
                'requests-mock==1.12.1' 'ujson>=5.8' 'urllib3>=2.5' 'xmljson==0.2.1'
 
-.PHONY: venv demo test lint browser clean
+.PHONY: venv demo test lint browser postgres clean
 
 venv: $(VENV)/.installed
 
@@ -33,7 +33,11 @@ demo: venv
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: venv browser
+# Debian's PostgreSQL: the service tests start a throw-away cluster of it (initdb, pg_ctl).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
+
+test: venv browser postgres
 	$(BIN)/ruff check cuevision tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest tests
