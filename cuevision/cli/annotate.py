@@ -84,7 +84,7 @@ def _ls(venv: Path, data: Path, port: int) -> LabelStudioSettings:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``labelstudio up|down|status``, ``annotate push|pull`` and ``serve``."""
+    """Add ``labelstudio up|down|status``, ``annotate push|pull``, ``consensus`` and ``serve``."""
     studio = typer.Typer(
         help="Run a local Label Studio (own venv, our data folder, offline).", no_args_is_help=True
     )
@@ -204,6 +204,43 @@ def register(app: typer.Typer) -> None:
         change = "updated" if done.changed else "unchanged"
         typer.echo(
             f"session {done.session_id} ({done.annotator}): {counts}; confirmed.csv {change}"
+        )
+
+    @app.command("consensus")
+    def consensus_cmd(
+        first: Annotated[Path, typer.Argument(help="One coder's events CSV.")],
+        second: Annotated[Path, typer.Argument(help="The other coder's events CSV.")],
+        output: Annotated[Path, typer.Option("-o", "--output", help="Consensus events CSV.")],
+        tolerance: Annotated[
+            float, typer.Option(help="Onsets within this many s are the same event.")
+        ] = 1.0,
+        scheme: Annotated[
+            Path | None, typer.Option(help="Coding scheme YAML (default: shipped).")
+        ] = None,
+    ) -> None:
+        """One coding from two: events matched at ±TOLERANCE (as `agreement` matches them) become
+        one event with onset and offset averaged; unmatched events are left out."""
+        from cuevision.errors import CuevisionError
+        from cuevision.events import read_events, write_events
+        from cuevision.metrics.agreement import consensus
+        from cuevision.scheme import load_scheme
+
+        if not tolerance >= 0:  # NaN too
+            raise CuevisionError(f"--tolerance must be >= 0 s, not {tolerance}")
+        if output.resolve() in (first.resolve(), second.resolve()):
+            raise CuevisionError(f"-o {output} is one of the inputs; write the consensus elsewhere")
+        coding = load_scheme(scheme)
+        codes = [
+            [e for e in read_events(path, coding) if e.status != "rejected"]
+            for path in (first, second)
+        ]
+        gap = coding.manual.min_gap_s if coding.manual else 0.0
+        made = consensus(*codes, tolerance_s=tolerance, min_gap_s=gap)
+        write_events(output, made.events)
+        typer.echo(
+            f"{len(made.events)} consensus events in {output}; left out "
+            f"{len(made.only_first)} only in {first}, {len(made.only_second)} only in "
+            f"{second}"
         )
 
     @app.command("serve")
