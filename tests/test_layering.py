@@ -66,6 +66,10 @@ RULES = [
     ("mediapipe", ("cuevision.landmarks",), "MediaPipe is wrapped by the landmarks stage"),
     ("torch", ("cuevision.detect", "cuevision.train"), "only the detector and training run torch"),
     ("label_studio_sdk", ("cuevision.annotate",), "only annotate talks to Label Studio"),
+    # the audio stage runs silero-vad's ONNX model file (its package imports torch): the torch
+    # rule above keeps cuevision.audio torch-free
+    ("onnxruntime", ("cuevision.audio",), "only the audio stage runs the voice-activity model"),
+    ("parselmouth", ("cuevision.audio",), "only the audio stage measures pitch"),
     (
         "cuevision.api",
         ("cuevision.api", "cuevision.cli"),
@@ -131,6 +135,8 @@ def test_every_third_party_import_is_declared() -> None:
         canonical(re.split(r"[\s;<>=!~\[]", r, maxsplit=1)[0]) for r in project["dependencies"]
     }
     distributions = importlib.metadata.packages_distributions()
+    # a wheel whose module is one extension file: Python 3.11 does not map it to its distribution
+    distributions.setdefault("parselmouth", ["praat-parselmouth"])
     third_party = {
         i.imported.split(".")[0]
         for i in all_imports()

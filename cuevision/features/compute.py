@@ -1,15 +1,25 @@
-"""LandmarkTracks -> FeatureSeries: resample both people onto the grid, then measure."""
+"""LandmarkTracks (and the voice) -> FeatureSeries: resample both people onto the grid, measure."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cuevision.features import geometry as g
 from cuevision.features.dyad import dyad_features
-from cuevision.features.names import DYAD_FEATURES, FEATURE_NAMES, PERSON_FEATURES
+from cuevision.features.names import (
+    DYAD_FEATURES,
+    FEATURE_NAMES,
+    PERSON_FEATURES,
+    VOICE_FEATURES,
+)
 from cuevision.features.person import Body, person_features
 from cuevision.features.timegrid import FeaturesError, analysis_grid, check_clock, resample
 from cuevision.types import ANALYSIS_FPS, ROLES, FeatureSeries, LandmarkTracks, PersonTrack, Role
+
+if TYPE_CHECKING:
+    from cuevision.audio import VoiceMeasures
 
 MAX_GAP_S = 0.3  # interpolate across at most this much missing time; longer holes stay NaN
 MIN_VISIBILITY = 0.5  # pose points MediaPipe is less sure of than this count as missing
@@ -19,9 +29,18 @@ FACE_WIDTH: dict[Role, float] = {"caregiver": 1.0, "child": 0.8}  # eye-corner w
 
 
 def compute_features(
-    tracks: LandmarkTracks, *, fps: float = ANALYSIS_FPS, max_gap_s: float = MAX_GAP_S
+    tracks: LandmarkTracks,
+    *,
+    fps: float = ANALYSIS_FPS,
+    max_gap_s: float = MAX_GAP_S,
+    voice: VoiceMeasures | None = None,
 ) -> FeatureSeries:
-    """Every feature of :data:`FEATURE_NAMES` on the grid ``t = i / fps`` covering the video."""
+    """Every feature of :data:`FEATURE_NAMES` on the grid ``t = i / fps`` covering the video.
+
+    ``voice`` is the video's audio (:func:`cuevision.audio.measure_voice`); None means no audio.
+    """
+    from cuevision.audio import voice_columns
+
     t_src = np.asarray(tracks.t_s, dtype=np.float64)
     check_clock(t_src)
     if tracks.width <= 0 or tracks.height <= 0:
@@ -57,6 +76,14 @@ def compute_features(
         dyad_unit=dyad_unit,
     )
     columns.update({f"dyad.{name}": pair[name] for name in DYAD_FEATURES})
+    heard = voice_columns(
+        voice,
+        t_grid,
+        fps,
+        mouth_open={role: columns[f"{role}.mouth_open"] for role in ROLES},
+        face_visible={role: columns[f"{role}.face_visible"] for role in ROLES},
+    )
+    columns.update({f"voice.{name}": heard[name] for name in VOICE_FEATURES})
     values = np.stack([columns[name] for name in FEATURE_NAMES], axis=1).astype(np.float32)
     return FeatureSeries(t_s=t_grid, fps=float(fps), names=FEATURE_NAMES, values=values)
 

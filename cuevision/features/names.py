@@ -1,8 +1,10 @@
 """The feature registry: every column of a FeatureSeries, with its one-line meaning.
 
 Columns are ``<role>.<name>`` for each role in ``cuevision.types.ROLES`` and each name in
-``PERSON_FEATURES``, then ``dyad.<name>`` for each name in ``DYAD_FEATURES``. The simulator, the
-detector and the report all take the list from here.
+``PERSON_FEATURES``, then ``dyad.<name>`` for each name in ``DYAD_FEATURES``, then ``voice.<name>``
+for each name in ``VOICE_FEATURES`` (the audio track, :mod:`cuevision.audio`; without audio
+``voice.present`` is 0 and the rest NaN). The simulator, the detector and the report all take the
+list from here.
 
 Units: angles in degrees; lengths in *face sizes* (the person's median 3-D outer-eye-corner
 distance, or the mean of both people's for between-person lengths); speeds in face sizes per
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from cuevision.types import ROLES
 
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "3"  # 2: the voice.* columns; 3: head direction from the pose
 
 PERSON_FEATURES: dict[str, str] = {
     "visible": "1 if this person's face or body pose was found at this time, else 0 (mask)",
@@ -49,12 +51,41 @@ PERSON_FEATURES: dict[str, str] = {
     "(> 0 = moving closer)",
     "trunk_lean": "trunk lean toward the partner in degrees, shoulders over hips in the image "
     "(> 0 = toward the partner); NaN without visible hips",
+    "head_source": "where the head direction comes from: 2 the face mesh, 1 the pose's nose and "
+    "ears (coarse), 0 neither (the quality of the *_any columns)",
+    "pose_yaw": "coarse head yaw in degrees from the pose's nose and ears (> 0 toward image "
+    "right); NaN without the nose and an ear",
+    "pose_pitch": "coarse head pitch in degrees from the pose's nose and ears (> 0 up)",
+    "head_to_partner_any": "head_to_partner from the mesh, else the angle between the pose's head "
+    "direction and the direction to the partner (see head_source)",
+    "gaze_to_partner_any": "gaze_to_partner from the mesh, else the pose's head direction to the "
+    "partner, as head_to_partner_any (see head_source)",
 }
 
 DYAD_FEATURES: dict[str, str] = {
     "distance": "distance between the two heads, in face sizes (mean of both people's)",
     "mutual_gaze": "likelihood (0..1) that each looks at the other: product of both "
     "people's gaze-on-partner probabilities",
+}
+
+# The audio track on the same grid; each value summarises the audio within half a grid step.
+# Who vocalises is a column of the voice, not of the person: the evidence is the sound first.
+VOICE_FEATURES: dict[str, str] = {
+    "present": "1 where the audio track covers this time, else 0 (mask; 0 throughout a video "
+    "without audio)",
+    "activity": "speech probability from silero-vad, the maximum over the grid step (0..1)",
+    "vocal": "probability that someone vocalises: speech, or voicing at least 15 dB above the "
+    "session's quiet floor (babble, squeals, laughs) (0..1)",
+    "f0_hz": "fundamental frequency (Praat autocorrelation, 75-1000 Hz), geometric mean of the "
+    "step's voiced 10 ms frames; NaN where unvoiced",
+    "voicing": "share of the step's 10 ms frames that are voiced (0..1)",
+    "intensity_db": "mean intensity in dB, relative (samples read as pascals)",
+    "child_vocalising": "probability that the child vocalises: vocal times the child's share "
+    "from pitch and both people's mouth motion (0..1)",
+    "caregiver_vocalising": "probability that the caregiver vocalises: vocal times the "
+    "caregiver's share (0..1)",
+    "mouth_evidence": "how many visible faces informed who vocalises (0: pitch alone, 1, 2); "
+    "NaN without audio",
 }
 
 # The person features that are visibility masks (1 where the person, face or body was seen, else
@@ -65,5 +96,6 @@ MASK_FEATURES: tuple[str, ...] = ("visible", "face_visible", "pose_visible")
 FEATURE_DOCS: dict[str, str] = {
     **{f"{role}.{name}": doc for role in ROLES for name, doc in PERSON_FEATURES.items()},
     **{f"dyad.{name}": doc for name, doc in DYAD_FEATURES.items()},
+    **{f"voice.{name}": doc for name, doc in VOICE_FEATURES.items()},
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_DOCS)
