@@ -19,8 +19,7 @@ import hashlib
 import json
 import math
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,7 @@ from cuevision.types import Event, VideoInfo
 from cuevision.video import Limits, probe
 
 if TYPE_CHECKING:
+    from cuevision.detect import Detector
     from cuevision.landmarks.roles import Side
 
 MANIFEST = "pipeline.json"
@@ -146,6 +146,149 @@ class _Manifest:
         write_json(self.path, payload)
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One stage of one video: its key, the files it writes, and how to write them.
+
+    ``run`` takes the stage's progress callback; it reads its inputs from the earlier stages'
+    files in the same OUTDIR, so a stage can run in another process than the one before it
+    (the service's job runner) as long as the earlier stages are recorded there.
+    """
+
+    name: str
+    key: str
+    outputs: tuple[Path, ...]
+    run: Callable[[Callable[[int, int], None]], None]
+
+
+def check_settings(settings: ProcessSettings) -> None:
+    if settings.analysis_fps is not None and not 0 < settings.analysis_fps < math.inf:
+        raise CuevisionError(
+            f"--analysis-fps must be a positive rate in Hz, got {settings.analysis_fps}; "
+            "leave it out to use the scheme's"
+        )
+
+
+def plan(
+    video: Path,
+    outdir: Path,
+    *,
+    scheme: Scheme,
+    settings: ProcessSettings,
+    info: VideoInfo,
+    detector: Detector,
+    title: str | None = None,
+) -> tuple[Stage, ...]:
+    """The stages of ``process`` for one video, in order; nothing runs until a stage's ``run``.
+
+    ``info`` is the video's probe under ``settings.limits``; ``title`` heads the report (default:
+    the video's file name).
+    """
+    from cuevision.features import FEATURE_VERSION, compute_features, read_features, write_features
+    from cuevision.landmarks import (
+        LANDMARKS_VERSION,
+        LandmarkSettings,
+        extract_landmarks,
+        read_landmarks,
+    )
+    from cuevision.report import write_session_outputs
+
+    fps = settings.analysis_fps or scheme.analysis.fps
+    video_json = outdir / "video.json"
+    probe_key = _key("probe", PIPELINE_VERSION, file_digest(video), asdict(settings.limits))
+
+    def run_probe(progress: Callable[[int, int], None]) -> None:
+        # the absolute path, so a push from another working folder finds the video
+        write_json(video_json, replace(info, path=str(video.resolve())).to_dict())
+
+    landmarks_parquet = outdir / "landmarks.parquet"
+    landmark_settings = LandmarkSettings(analysis_fps=fps, child_side=settings.child_side)
+    landmarks_key = _key(probe_key, "landmarks", LANDMARKS_VERSION, landmark_settings.hash)
+
+    def run_landmarks(progress: Callable[[int, int], None]) -> None:
+        extract_landmarks(
+            video,
+            landmarks_parquet,
+            settings=landmark_settings,
+            progress=progress,
+            info=info,  # probed under settings.limits, which may exceed the defaults
+        )
+
+    features_parquet = outdir / "features.parquet"
+    features_key = _key(landmarks_key, "features", FEATURE_VERSION, fps)
+
+    def run_features(progress: Callable[[int, int], None]) -> None:
+        series = compute_features(read_landmarks(landmarks_parquet), fps=fps)
+        write_features(features_parquet, series, meta=_provenance(features_key, None))
+
+    candidates_csv, candidates_json = outdir / "candidates.csv", outdir / "candidates.json"
+    detect_key = _key(features_key, "detect", model_digest(settings.model), scheme.hash)
+
+    def run_detect(progress: Callable[[int, int], None]) -> None:
+        found = detector.candidates(read_features(features_parquet))
+        write_events(candidates_csv, found)
+        payload = {
+            **_provenance(detect_key, detector.version),
+            "scheme": scheme.name,
+            "scheme_hash": scheme.hash,
+            "candidates": [asdict(c) for c in found],
+        }
+        write_json(candidates_json, payload)
+
+    metrics_json, report_html = outdir / "metrics.json", outdir / "report.html"
+    metrics_key = _key(detect_key, "metrics")
+
+    def run_metrics(progress: Callable[[int, int], None]) -> None:
+        write_session_outputs(
+            outdir,
+            read_candidates(outdir),
+            scheme=scheme,
+            duration_s=info.duration_s,
+            basis="candidates",
+            signals=features_parquet,
+            provenance=_provenance(metrics_key, detector.version),
+            title=title or video.name,
+        )
+
+    return (
+        Stage("probe", probe_key, (video_json,), run_probe),
+        Stage("landmarks", landmarks_key, (landmarks_parquet,), run_landmarks),
+        Stage("features", features_key, (features_parquet,), run_features),
+        Stage("detect", detect_key, (candidates_csv, candidates_json), run_detect),
+        Stage("metrics", metrics_key, (metrics_json, report_html), run_metrics),
+    )
+
+
+def read_candidates(outdir: Path) -> tuple[Event, ...]:
+    """The candidates the detect stage recorded in ``outdir``."""
+    payload = json.loads((outdir / "candidates.json").read_text())
+    return tuple(Event(**c) for c in payload["candidates"])
+
+
+def run_stage(outdir: Path, stage: Stage, progress: Progress | None = None) -> bool:
+    """Run ``stage`` in ``outdir`` unless its recorded key and files are fresh; True if it ran.
+
+    The crash-safety protocol: struck from the manifest before writing, recorded after.
+    """
+    report = progress or (lambda stage, done, total: None)
+    manifest = _Manifest(outdir)
+    if manifest.fresh(stage.name, stage.key, stage.outputs):
+        report(stage.name, 1, 1)
+        return False
+    report(stage.name, 0, 0)
+    manifest.begin(stage.name)
+    stage.run(lambda done, total: report(stage.name, done, total))
+    manifest.record(stage.name, stage.key, stage.outputs)
+    report(stage.name, 1, 1)
+    return True
+
+
+def prepare(outdir: Path) -> None:
+    """Make ``outdir`` and sweep a killed run's scratch files, before any stage runs in it."""
+    make_outdir(outdir)
+    _sweep(outdir)
+
+
 def process(
     video: Path,
     outdir: Path,
@@ -156,102 +299,18 @@ def process(
 ) -> ProcessResult:
     """Run every stage on one video, reusing the stages whose inputs and settings are unchanged."""
     from cuevision.detect import load_detector
-    from cuevision.features import FEATURE_VERSION, compute_features, read_features, write_features
-    from cuevision.landmarks import (
-        LANDMARKS_VERSION,
-        LandmarkSettings,
-        extract_landmarks,
-        read_landmarks,
-    )
-    from cuevision.report import write_session_outputs
 
-    if settings.analysis_fps is not None and not 0 < settings.analysis_fps < math.inf:
-        raise CuevisionError(
-            f"--analysis-fps must be a positive rate in Hz, got {settings.analysis_fps}; "
-            "leave it out to use the scheme's"
-        )
-    report = progress or (lambda stage, done, total: None)
+    check_settings(settings)
     info = probe(video, settings.limits)  # validates before any work or any output
     detector = load_detector(settings.model, scheme=scheme)
-    make_outdir(outdir)
-    _sweep(outdir)
-    manifest = _Manifest(outdir)
+    prepare(outdir)
     ran: list[str] = []
     reused: list[str] = []
-
-    @contextmanager
-    def stage(name: str, key: str, *outputs: Path) -> Iterator[bool]:
-        """Yield True when the stage must run; record it afterwards."""
-        if manifest.fresh(name, key, outputs):
-            reused.append(name)
-            report(name, 1, 1)
-            yield False
-            return
-        report(name, 0, 0)
-        manifest.begin(name)
-        yield True
-        manifest.record(name, key, outputs)
-        ran.append(name)
-        report(name, 1, 1)
-
-    fps = settings.analysis_fps or scheme.analysis.fps
-    video_json = outdir / "video.json"
-    probe_key = _key("probe", PIPELINE_VERSION, file_digest(video), asdict(settings.limits))
-    with stage("probe", probe_key, video_json) as run:
-        if run:  # the absolute path, so a push from another working folder finds the video
-            write_json(video_json, replace(info, path=str(video.resolve())).to_dict())
-
-    landmarks_parquet = outdir / "landmarks.parquet"
-    landmark_settings = LandmarkSettings(analysis_fps=fps, child_side=settings.child_side)
-    landmarks_key = _key(probe_key, "landmarks", LANDMARKS_VERSION, landmark_settings.hash)
-    with stage("landmarks", landmarks_key, landmarks_parquet) as run:
-        if run:
-            extract_landmarks(
-                video,
-                landmarks_parquet,
-                settings=landmark_settings,
-                progress=lambda done, total: report("landmarks", done, total),
-                info=info,  # probed under settings.limits, which may exceed the defaults
-            )
-
-    features_parquet = outdir / "features.parquet"
-    features_key = _key(landmarks_key, "features", FEATURE_VERSION, fps)
-    with stage("features", features_key, features_parquet) as run:
-        if run:
-            series = compute_features(read_landmarks(landmarks_parquet), fps=fps)
-            write_features(features_parquet, series, meta=_provenance(features_key, None))
-
-    candidates_csv, candidates_json = outdir / "candidates.csv", outdir / "candidates.json"
-    detect_key = _key(features_key, "detect", model_digest(settings.model), scheme.hash)
-    with stage("detect", detect_key, candidates_csv, candidates_json) as run:
-        if run:
-            found = detector.candidates(read_features(features_parquet))
-            write_events(candidates_csv, found)
-            payload = {
-                **_provenance(detect_key, detector.version),
-                "scheme": scheme.name,
-                "scheme_hash": scheme.hash,
-                "candidates": [asdict(c) for c in found],
-            }
-            write_json(candidates_json, payload)
-    candidates = tuple(Event(**c) for c in json.loads(candidates_json.read_text())["candidates"])
-
-    metrics_json, report_html = outdir / "metrics.json", outdir / "report.html"
-    metrics_key = _key(detect_key, "metrics")
-    with stage("metrics", metrics_key, metrics_json, report_html) as run:
-        if run:
-            write_session_outputs(
-                outdir,
-                candidates,
-                scheme=scheme,
-                duration_s=info.duration_s,
-                basis="candidates",
-                signals=features_parquet,
-                provenance=_provenance(metrics_key, detector.version),
-                title=video.name,
-            )
-    metrics = json.loads(metrics_json.read_text())
-    return ProcessResult(outdir, info, candidates, tuple(ran), tuple(reused), metrics)
+    stages = plan(video, outdir, scheme=scheme, settings=settings, info=info, detector=detector)
+    for stage in stages:
+        (ran if run_stage(outdir, stage, progress) else reused).append(stage.name)
+    metrics = json.loads((outdir / "metrics.json").read_text())
+    return ProcessResult(outdir, info, read_candidates(outdir), tuple(ran), tuple(reused), metrics)
 
 
 def _provenance(config_hash: str, model_version: str | None) -> dict[str, Any]:
