@@ -1,4 +1,5 @@
-"""ELAN (EAF) import: chosen tiers of an ``.eaf`` file become cuevision events.
+"""ELAN (EAF) import and export: chosen tiers of an ``.eaf`` file become cuevision events, and
+events become an ``.eaf`` file (``eaf_text``, one tier per actor.type).
 
 ELAN files carry no notion of child or caregiver, cue or response: a tier is just named
 annotations in milliseconds. A small *tier mapping* says which tier is which event type, e.g.::
@@ -82,3 +83,24 @@ def read_eaf(path: Path, mapping: TierMapping, scheme: Scheme | None = None) -> 
                 Event(actor, kind, start_ms / 1000.0, end_ms / 1000.0, source=f"elan:{tier}")
             )
     return sorted(events, key=lambda e: (e.onset_s, e.type))
+
+
+def eaf_text(events: list[Event]) -> str:
+    """An ELAN file of ``events``: one tier per event type, named ``actor.type`` (ms times), so
+    :func:`read_eaf` with the mapping ``{"child.child_smiles": {...}}`` reads them back."""
+    import tempfile
+
+    import pympi
+
+    eaf = pympi.Elan.Eaf(author="cuevision")
+    eaf.remove_tier("default")
+    for event in events:
+        tier = f"{event.actor}.{event.type}"
+        if tier not in eaf.get_tier_names():
+            eaf.add_tier(tier)
+        onset, offset = round(event.onset_s * 1000), round(event.offset_s * 1000)
+        eaf.add_annotation(tier, onset, max(offset, onset + 1), event.type)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "events.eaf"
+        pympi.Elan.to_eaf(str(path), eaf)
+        return path.read_text(encoding="utf-8")
