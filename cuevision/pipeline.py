@@ -184,6 +184,7 @@ def plan(
     ``info`` is the video's probe under ``settings.limits``; ``title`` heads the report (default:
     the video's file name).
     """
+    from cuevision.audio import VOICE_VERSION, measure_voice
     from cuevision.features import FEATURE_VERSION, compute_features, read_features, write_features
     from cuevision.landmarks import (
         LANDMARKS_VERSION,
@@ -215,10 +216,11 @@ def plan(
         )
 
     features_parquet = outdir / "features.parquet"
-    features_key = _key(landmarks_key, "features", FEATURE_VERSION, fps)
+    features_key = _key(landmarks_key, "features", FEATURE_VERSION, VOICE_VERSION, fps)
 
     def run_features(progress: Callable[[int, int], None]) -> None:
-        series = compute_features(read_landmarks(landmarks_parquet), fps=fps)
+        voice = measure_voice(video) if info.has_audio else None  # the audio, on the PTS clock
+        series = compute_features(read_landmarks(landmarks_parquet), fps=fps, voice=voice)
         write_features(features_parquet, series, meta=_provenance(features_key, None))
 
     candidates_csv, candidates_json = outdir / "candidates.csv", outdir / "candidates.json"

@@ -27,6 +27,7 @@ from cuevision.metrics.latency import Latency, response_latency
 from cuevision.metrics.repair import Repair, repair_episodes
 from cuevision.metrics.signals import Signals
 from cuevision.metrics.synchrony import Synchrony, synchrony
+from cuevision.metrics.turns import Voices
 from cuevision.scheme import Scheme
 from cuevision.types import Event
 
@@ -58,6 +59,7 @@ class SessionMetrics:
     coverage: dict[str, Any]
     settings: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
+    voices: Voices | None = None  # None: no voice columns to read (a CSV signals table)
 
     def to_dict(self) -> dict[str, Any]:
         """The content of ``metrics.json``."""
@@ -77,6 +79,7 @@ class SessionMetrics:
             },
             "synchrony": {k: v.to_dict() for k, v in self.synchrony.items()},
             "repair": self.repair.to_dict() if self.repair else None,
+            "voices": self.voices.to_dict() if self.voices else None,
             "settings": self.settings,
             "provenance": self.provenance,
         }
@@ -139,8 +142,10 @@ def session_metrics(
     basis: Basis,
     signals: Signals | None = None,
     provenance: dict[str, Any] | None = None,
+    voices: Voices | None = None,
 ) -> SessionMetrics:
-    """Latency, contingency, synchrony, repair and coverage of one session."""
+    """Latency, contingency, synchrony, repair and coverage of one session; ``voices`` (from
+    :func:`cuevision.metrics.turns.read_voices`) adds the vocal turns and replies."""
     if basis not in ("confirmed", "candidates"):
         raise CuevisionError(f"basis must be 'confirmed' or 'candidates', not {basis!r}")
     if not duration_s > 0:
@@ -215,4 +220,5 @@ def session_metrics(
         coverage=_coverage(events, used, duration_s, signals),
         settings=settings,
         provenance=dict(provenance or {}),
+        voices=voices,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from cuevision.files import make_private_dir, write_json, write_text
 from cuevision.metrics.session import Basis, session_metrics
 from cuevision.metrics.signals import read_signals
+from cuevision.metrics.turns import read_voices
 from cuevision.scheme import Scheme
 from cuevision.types import Event
 
@@ -53,6 +54,7 @@ def write_session_outputs(
         duration_s=duration_s,
         basis=basis,
         signals=table,
+        voices=read_voices(signals, duration_s=duration_s) if signals is not None else None,
         provenance={**(provenance or {}), **({"signals": str(signals)} if signals else {})},
     )
     data = _plain(metrics.to_dict())

@@ -1,7 +1,7 @@
 """``report.html``: one self-contained page (inline CSS, figures as data URIs) a clinician can open
 offline. Layout: basis banner, headline numbers, timeline, responsiveness, contingency, synchrony,
-repair, then coverage, settings and provenance for whoever checks the numbers, and the scheme's
-coding manual.
+repair, voices (vocal turns; "audio absent" without an audio track), then coverage, settings
+and provenance for whoever checks the numbers, and the scheme's coding manual.
 
 Text is escaped in one place: every fragment is built with :class:`markupsafe.Markup` templates,
 whose ``format`` and ``join`` escape any value that is not itself Markup. A signal name, a type
@@ -57,6 +57,11 @@ vertical-align:-1px}
 details{margin:8px 0}summary{cursor:pointer;padding:4px 0}
 pre{background:#fff;border:1px solid #e2e6ec;padding:10px;overflow-x:auto;font-size:.85em}
 .muted{color:#8a93a2}
+.voices{position:relative;background:#fff;border:1px solid #e2e6ec;border-radius:8px;
+padding:6px 6px 6px 90px}
+.voices .row{position:relative;height:18px;margin:4px 0}
+.voices .row b{position:absolute;left:-84px;font-size:.8em;font-weight:600;color:#5b6575}
+.voices .row span{position:absolute;top:2px;height:14px;border-radius:2px}
 """
 
 
@@ -333,6 +338,80 @@ def _repair(metrics: SessionMetrics, scheme: Scheme) -> Markup:
     return _join(parts)
 
 
+VOICE_COLOURS = {"child": "#e07b39", "caregiver": "#3b6fb6"}
+
+
+def _voices(metrics: SessionMetrics) -> Markup:
+    """Both people's vocalisations on a timeline, the turn count and the vocal replies."""
+    title = Markup("<h2>Voices: who spoke when, and turn-taking</h2>")
+    voices = metrics.voices
+    if voices is None:
+        return title + Markup(
+            "<p>No voice measures were given (the signals are not a features.parquet).</p>"
+        )
+    if not voices.audio:
+        return title + Markup(
+            "<p><b>Audio absent:</b> this video has no audio track, so there are no vocal "
+            "turns or vocal replies.</p>"
+        )
+    span = max(metrics.duration_s, 1e-9)
+    rows = []
+    for role in ("child", "caregiver"):
+        bars = _join(
+            Markup('<span style="left:{}%;width:{}%;background:{}" title="{}"></span>').format(
+                f"{100 * e.onset_s / span:.3f}",
+                f"{max(0.2, 100 * e.duration_s / span):.3f}",
+                VOICE_COLOURS[role],
+                f"{e.onset_s:.1f}–{e.offset_s:.1f} s",
+            )
+            for e in voices.vocalisations
+            if e.actor == role
+        )
+        rows.append(Markup('<div class="row"><b>{}</b>{}</div>').format(role, bars))
+    parts = [title, Markup('<div class="voices">{}</div>').format(_join(rows))]
+    turns = voices.turns
+    if turns is not None:
+        rate = turns.per_minute
+        parts.append(
+            Markup(
+                '<p class="say">{} conversational turns ({} per minute): the child started '
+                "{}, the caregiver {}. A turn is a child and an adult vocalisation, in "
+                "either order, less than {} s apart, counted in pairs (LENA’s rule).</p>"
+            ).format(
+                turns.n_turns,
+                "–" if rate is None else f"{rate:.1f}",
+                turns.initiated_by["child"],
+                turns.initiated_by["caregiver"],
+                f"{turns.max_pause_s:g}",
+            )
+        )
+    replies = voices.replies
+    if replies is not None:
+        if replies.n_cues:
+            text = Markup(
+                "The caregiver answered <b>{} of {}</b> of the child’s vocalisations with her "
+                "or his voice within {} s."
+            ).format(replies.n_responded, replies.n_cues, f"{replies.window_s:g}")
+            if replies.median_latency_s is not None:
+                text += f" Half were answered within {seconds(replies.median_latency_s)}."
+        else:
+            text = Markup("The child did not vocalise, so there were no vocal replies to time.")
+        parts.append(Markup('<p class="say">{}</p>').format(text))
+    who = voices.coverage.get("who_from", {})
+    if who.get("pitch_only") is not None:
+        parts.append(
+            Markup(
+                '<p class="sub">Who spoke was judged from the voice’s pitch and both '
+                "people’s mouth motion for {} of the vocal time, one mouth for {}, and pitch "
+                "alone (no face visible) for {}. These vocalisations are measured, not "
+                "confirmed by a coder.</p>"
+            ).format(
+                f"{who['both_faces']:.0%}", f"{who['one_face']:.0%}", f"{who['pitch_only']:.0%}"
+            )
+        )
+    return _join(parts)
+
+
 def _appendix(metrics: SessionMetrics) -> Markup:
     blocks = [
         ("Coverage: how much data these numbers rest on", metrics.coverage),
@@ -431,6 +510,7 @@ def render_report(metrics: SessionMetrics, scheme: Scheme, title: str) -> str:
         _contingency(metrics, cue_keys),
         _synchrony(metrics),
         _repair(metrics, scheme),
+        _voices(metrics),
         _appendix(metrics),
         _manual(scheme),
     ]
