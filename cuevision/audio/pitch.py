@@ -23,7 +23,7 @@ class Prosody:
 
     t_s: np.ndarray  # (n,) float64
     f0_hz: np.ndarray  # (n,) float64, NaN unvoiced
-    intensity_db: np.ndarray  # (n,) float64, dB re 2e-5 (samples read as pascals)
+    intensity_db: np.ndarray  # (n,) float64, dB re 2e-5 (samples read as pascals), >= 0
 
 
 def prosody(audio: Audio) -> Prosody:
@@ -46,4 +46,5 @@ def prosody(audio: Audio) -> Prosody:
     level = np.interp(
         t, np.asarray(intensity.xs()), np.asarray(intensity.values[0]), left=np.nan, right=np.nan
     )
+    level = np.maximum(level, 0.0)  # Praat gives -300 dB for digital silence: 0 dB is quiet enough
     return Prosody(t, f0, level)

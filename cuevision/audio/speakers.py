@@ -69,6 +69,7 @@ def mouth_motion_z(mouth_open: np.ndarray, face_visible: np.ndarray, fps: float)
     speed = np.full(len(x), np.nan)
     if len(x) >= 2:
         speed[1:] = np.abs(np.diff(x)) * fps
+        speed[0] = speed[1]  # the first frame has no predecessor: its successor's speed
     finite = np.isfinite(speed)
     if not finite.any():
         return speed
