@@ -70,7 +70,7 @@ VOICE_FEATURES: dict[str, str] = {
     "f0_hz": "fundamental frequency (Praat autocorrelation, 75-1000 Hz), geometric mean of the "
     "step's voiced 10 ms frames; NaN where unvoiced",
     "voicing": "share of the step's 10 ms frames that are voiced (0..1)",
-    "intensity_db": "mean intensity in dB, relative (samples read as pascals)",
+    "intensity_db": "mean intensity in dB, relative (samples read as pascals; 0 = silence)",
     "child_vocalising": "probability that the child vocalises: vocal times the child's share "
     "from pitch and both people's mouth motion (0..1)",
     "caregiver_vocalising": "probability that the caregiver vocalises: vocal times the "
