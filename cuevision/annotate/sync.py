@@ -2,10 +2,11 @@
 
 Push: OUTDIR (video.json, candidates.csv) -> proxy.mp4 -> a project per scheme, one task per
 session (found again by ``data.session``) and one prediction, replaced when the candidates change.
-Pull: the task's latest annotation + its parent prediction -> ``confirmed.csv`` (accepted, edited,
-added) and ``rejected.csv``; then the metrics and report on the confirmed basis go into
-``OUTDIR/confirmed/``, which only the pull writes (the pipeline owns the candidates' ones). A pull
-that finds nothing new writes nothing, so pulling twice (or a webhook plus a pull) changes nothing.
+Pull: the task's latest annotation (or the latest of one annotator, for a second coder) + its
+parent prediction -> ``confirmed.csv`` (accepted, edited, added) and ``rejected.csv``; then the
+metrics and report on the confirmed basis go into ``OUTDIR/confirmed/``, which only the pull
+writes (the pipeline owns the candidates' ones). A pull that finds nothing new writes nothing, so
+pulling twice (or a webhook plus a pull) changes nothing.
 
 Crash safety: the confirmed metrics record the hash of the ``confirmed.csv`` they rest on, and a
 pull that changes the events removes them before it writes the CSVs. A pull killed between the two
@@ -236,8 +237,28 @@ def _annotator(annotation: dict[str, Any]) -> str | None:
     return None if who is None else str(who)
 
 
-def pull(outdir: Path, settings: SyncSettings) -> PullResult:
-    """Fetch the session's current annotation and write what it confirms and rejects."""
+def _chosen(task: dict[str, Any], annotator: str | None, outdir: Path) -> dict[str, Any] | None:
+    """The task's latest annotation, or the latest by ``annotator`` (an email) if one is named.
+
+    A named annotator with no annotation on the task is an error that lists who did annotate, so a
+    mistyped email never removes a ``confirmed.csv``.
+    """
+    annotations = task.get("annotations") or []
+    if annotator is None:
+        return _latest(annotations)
+    theirs = _latest([a for a in annotations if _annotator(a) == annotator])
+    if theirs is None:
+        others = sorted({str(_annotator(a)) for a in annotations if not a.get("was_cancelled")})
+        raise SessionError(
+            f"task {task.get('id')} of {outdir} has no annotation by {annotator} "
+            f"(annotated by: {', '.join(others) or 'nobody yet'}); check --annotator"
+        )
+    return theirs
+
+
+def pull(outdir: Path, settings: SyncSettings, annotator: str | None = None) -> PullResult:
+    """Fetch the session's current annotation (``annotator``'s, if given) and write what it
+    confirms and rejects."""
     outdir = Path(outdir).resolve()
     if not outdir.is_dir():
         raise SessionError(f"{outdir}: no such folder; give a pushed OUTDIR")
@@ -253,7 +274,7 @@ def pull(outdir: Path, settings: SyncSettings) -> PullResult:
             f"Label Studio at {studio.conn.url} has no task for session {session_id} of {outdir}; "
             f"push it again with `cuevision annotate push {outdir}`"
         )
-    annotation = _latest(task.get("annotations") or [])
+    annotation = _chosen(task, annotator, outdir)
     if annotation is None:
         changed = False
         for path in (
@@ -270,13 +291,12 @@ def pull(outdir: Path, settings: SyncSettings) -> PullResult:
     parent = predictions.get(int(annotation.get("parent_prediction") or -1))
     if parent is None and predictions:  # the parent was replaced by a later push
         parent = predictions[max(predictions)]
-    annotator = _annotator(annotation)
     found = reconcile(
         annotation.get("result") or [],
         (parent or {}).get("result") or [],
         clock=proxy_clock(outdir, source),
         scheme=scheme,
-        annotator=annotator,
+        annotator=_annotator(annotation),
         model_version=(parent or {}).get("model_version"),
     )
     texts = {CONFIRMED: format_events(found.confirmed), REJECTED: format_events(found.rejected)}
@@ -290,7 +310,11 @@ def pull(outdir: Path, settings: SyncSettings) -> PullResult:
         _recompute_metrics(outdir, found.confirmed, scheme, source, annotation, basis)
     counts = dict(Counter(str(e.status) for e in (*found.confirmed, *found.rejected)))
     return PullResult(
-        session_id, annotated=True, changed=changed, counts=counts, annotator=annotator
+        session_id,
+        annotated=True,
+        changed=changed,
+        counts=counts,
+        annotator=_annotator(annotation),
     )
 
 

@@ -29,21 +29,35 @@ def task_data(session_id: str, video_url: str, fps: float, title: str) -> dict[s
     return {"video": video_url, "fps": fps, "session": session_id, "title": title}
 
 
-def candidate_region(event: Event, clock: ProxyClock) -> Region:
-    """One candidate as a TimelineLabels region carrying its own score."""
-    if not event.id:
-        raise AnnotationError(f"candidate {event} has no id; candidates.csv needs an id column")
+def region(event: Event, clock: ProxyClock, region_id: str) -> Region:
+    """One event as a TimelineLabels region: its frames on the proxy and its label."""
     start, end = clock.to_frames(event.onset_s, event.offset_s)
-    region: Region = {
-        "id": event.id,
+    return {
+        "id": region_id,
         "from_name": FROM_NAME,
         "to_name": TO_NAME,
         "type": RESULT_TYPE,
         "value": {"ranges": [{"start": start, "end": end}], "timelinelabels": [event.type]},
     }
+
+
+def candidate_region(event: Event, clock: ProxyClock) -> Region:
+    """One candidate as a TimelineLabels region carrying its own score."""
+    if not event.id:
+        raise AnnotationError(f"candidate {event} has no id; candidates.csv needs an id column")
+    made = region(event, clock, event.id)
     if event.score is not None:
-        region["score"] = event.score
-    return region
+        made["score"] = event.score
+    return made
+
+
+def annotation_result(events: list[Event], clock: ProxyClock, prefix: str) -> list[Region]:
+    """A person's own events as an annotation's regions (``origin: manual``), the way Label
+    Studio stores what an annotator drew; region ids are ``prefix`` plus a running number."""
+    return [
+        {**region(e, clock, f"{prefix}{k:04d}"), "origin": "manual"}
+        for k, e in enumerate(events, start=1)
+    ]
 
 
 def prediction(candidates: list[Event], clock: ProxyClock, model_version: str) -> dict[str, Any]:

@@ -161,9 +161,18 @@ def register(app: typer.Typer) -> None:
 
     @annotate.command("push")
     def push_cmd(
-        outdir: Annotated[Path, typer.Argument(help="OUTDIR of `cuevision process`.")],
+        outdirs: Annotated[
+            list[Path], typer.Argument(help="OUTDIRs of `cuevision process`.", metavar="OUTDIR...")
+        ],
         scheme: Annotated[
             Path | None, typer.Option(help="Coding scheme YAML (default: shipped).")
+        ] = None,
+        next_k: Annotated[
+            int | None,
+            typer.Option(
+                "--next",
+                help="Push only the K most informative OUTDIRs, first first (`review queue`).",
+            ),
         ] = None,
         data_dir: DataOpt = SyncSettings.data_dir,
         api_url: ApiUrlOpt = SyncSettings.api_url,
@@ -171,22 +180,33 @@ def register(app: typer.Typer) -> None:
         venv: VenvOpt = DEFAULTS.venv,
         ls_port: LsPortOpt = DEFAULTS.port,
     ) -> None:
-        """Import a session as a Label Studio task with its candidates as the prediction."""
+        """Import sessions as Label Studio tasks with their candidates as the prediction."""
         from cuevision.annotate.sync import push
         from cuevision.scheme import load_scheme
 
-        done = push(
-            outdir, load_scheme(scheme), _sync(data_dir, api_url, ls_data, venv, ls_port), scheme
-        )
-        what = "created" if done.new_task else "updated"
-        typer.echo(
-            f"session {done.session_id}: task {done.task_id} {what}, "
-            f"{done.candidates} candidates; open {done.task_url}"
-        )
+        loaded = load_scheme(scheme)
+        if next_k is not None:
+            from cuevision.cli.models import next_sessions
+
+            outdirs = next_sessions(outdirs, next_k, loaded)
+        for outdir in outdirs:
+            done = push(outdir, loaded, _sync(data_dir, api_url, ls_data, venv, ls_port), scheme)
+            what = "created" if done.new_task else "updated"
+            typer.echo(
+                f"session {done.session_id}: task {done.task_id} {what}, "
+                f"{done.candidates} candidates; open {done.task_url}"
+            )
 
     @annotate.command("pull")
     def pull_cmd(
         outdir: Annotated[Path, typer.Argument(help="A pushed OUTDIR.")],
+        annotator: Annotated[
+            str | None,
+            typer.Option(
+                help="Pull this annotator's latest annotation (their email); "
+                "default: the latest of anyone's."
+            ),
+        ] = None,
         data_dir: DataOpt = SyncSettings.data_dir,
         api_url: ApiUrlOpt = SyncSettings.api_url,
         ls_data: LsDataOpt = DEFAULTS.data_dir,
@@ -196,7 +216,7 @@ def register(app: typer.Typer) -> None:
         """Write confirmed.csv and rejected.csv from the session's current annotation."""
         from cuevision.annotate.sync import pull
 
-        done = pull(outdir, _sync(data_dir, api_url, ls_data, venv, ls_port))
+        done = pull(outdir, _sync(data_dir, api_url, ls_data, venv, ls_port), annotator)
         if not done.annotated:
             typer.echo(f"session {done.session_id}: not annotated yet")
             return
