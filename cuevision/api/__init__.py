@@ -1,7 +1,8 @@
 """The FastAPI service: ``create_app(settings)`` builds it; nothing is created at import time.
 
 Routes: the annotators' proxy video (signed links), the Label Studio webhook receiver, push and
-pull of sessions, and Label Studio's ML-backend protocol under ``/ml``.
+pull of sessions, and Label Studio's ML-backend protocol under ``/ml``. With ``service`` (the
+store's settings) also the ``/v1`` API, the web pages and the embedded job runners.
 """
 
 from __future__ import annotations
@@ -15,16 +16,23 @@ from fastapi.responses import JSONResponse
 
 from cuevision import __version__
 from cuevision.annotate.server import LabelStudioError
-from cuevision.api.routes import labelstudio, ml, video
+from cuevision.api.config import ServiceSettings
+from cuevision.api.routes import labelstudio, ml, sessions, studies, video
+from cuevision.api.service import lifespan, open_service
 from cuevision.api.settings import ApiSettings
 from cuevision.errors import CuevisionError
 
-__all__ = ["ApiSettings", "create_app"]
+__all__ = ["ApiSettings", "ServiceSettings", "create_app"]
 
 
-def create_app(settings: ApiSettings) -> FastAPI:
+def create_app(settings: ApiSettings, service: ServiceSettings | None = None) -> FastAPI:
     """A new app bound to ``settings`` (available to routes as ``request.app.state.settings``)."""
-    app = FastAPI(title="cuevision", version=__version__)
+    opened = open_service(service) if service is not None else None
+    app = FastAPI(
+        title="cuevision",
+        version=__version__,
+        lifespan=lifespan(opened, settings.model) if opened else None,
+    )
     app.state.settings = settings
     app.state.locks = defaultdict(threading.Lock)  # one writer per OUTDIR at a time
     app.add_middleware(
@@ -37,6 +45,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(video.router)
     app.include_router(labelstudio.router)
     app.include_router(ml.router, prefix="/ml")
+    if opened is not None:
+        from cuevision.web import pages
+
+        app.state.service = opened
+        app.include_router(studies.router)
+        app.include_router(sessions.router)
+        pages.mount(app)
 
     @app.exception_handler(LabelStudioError)
     def _unreachable(request: Request, error: LabelStudioError) -> JSONResponse:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from cuevision import __version__
-from cuevision.cli import annotate, console, detect, landmarks, metrics, pipeline, video
+from cuevision.cli import annotate, console, detect, landmarks, metrics, pipeline, service, video
 from cuevision.errors import CuevisionError
 
 app = typer.Typer(
@@ -32,7 +32,15 @@ def _root(
     """cuevision command line."""
 
 
-for module in (video, landmarks, detect, pipeline, metrics, annotate):
+for module in (
+    video,
+    landmarks,
+    detect,
+    pipeline,
+    metrics,
+    annotate,
+    service,
+):  # service's serve wins
     module.register(app)
 
 

@@ -1,0 +1,176 @@
+"""``cuevision db upgrade``, ``cuevision admin ...`` and ``cuevision serve``: the service's CLI.
+
+The store is found by ``CUEVISION_DATA_DIR`` / ``CUEVISION_DATABASE_URL`` (or the per-user data
+folder), the same way ``serve`` finds it. A token is printed once, when it is made; nothing else
+prints a secret.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from cuevision.errors import CuevisionError
+
+if TYPE_CHECKING:
+    from cuevision.api.config import ServiceSettings
+
+admin = typer.Typer(help="Users, studies, members and tokens of the service.", no_args_is_help=True)
+db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
+
+
+def _settings() -> ServiceSettings:
+    from cuevision.api.config import ServiceSettings
+
+    return ServiceSettings()
+
+
+@contextmanager
+def _db() -> Iterator[Db]:
+    from cuevision.store.db import make_engine, require_current, sessions
+
+    engine = make_engine(_settings().url)
+    require_current(engine)
+    with sessions(engine)() as db:
+        yield db
+        db.commit()
+    engine.dispose()
+
+
+@db_app.command("upgrade")
+def upgrade() -> None:
+    """Create or migrate the database to this version's tables."""
+    from cuevision.files import make_private_dir
+    from cuevision.store.db import make_engine
+    from cuevision.store.db import upgrade as apply
+
+    settings = _settings()
+    make_private_dir(settings.data_dir)
+    engine = make_engine(settings.url)
+    head = apply(engine)
+    engine.dispose()
+    typer.echo(f"database at revision {head} ({engine.url.render_as_string(hide_password=True)})")
+
+
+@admin.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Argument(help="The user's e-mail, their sign-in name.")],
+    site_admin: Annotated[
+        bool, typer.Option("--admin", help="May manage users and studies.")
+    ] = False,
+    password_env: Annotated[
+        str, typer.Option(help="Read the password from this environment variable, else prompt.")
+    ] = "CUEVISION_PASSWORD",
+) -> None:
+    """Create a user; the password comes from $CUEVISION_PASSWORD or a prompt."""
+    from cuevision.store.people import create_user as make
+
+    password = os.environ.get(password_env) or getpass.getpass("Password: ")
+    with _db() as db:
+        user = make(db, email, password, admin=site_admin)
+    typer.echo(f"user {user.id}: {user.email}{' (site admin)' if site_admin else ''}")
+
+
+@admin.command("create-study")
+def create_study(name: Annotated[str, typer.Argument(help="The study's name.")]) -> None:
+    """Create a study."""
+    from cuevision.store.people import create_study as make
+
+    with _db() as db:
+        study = make(db, name)
+    typer.echo(f"study {study.id}: {study.name}")
+
+
+@admin.command("add-member")
+def add_member(
+    study: Annotated[str, typer.Argument(help="The study's name.")],
+    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+    role: Annotated[str, typer.Argument(help="clinician, annotator, researcher or admin.")],
+) -> None:
+    """Give a user a role in a study (replaces an earlier role)."""
+    from cuevision.store.models import Role
+    from cuevision.store.people import add_member as add
+    from cuevision.store.people import study_by_name, user_by_email
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise CuevisionError(
+            f"{role!r} is no role; use one of {', '.join(r.value for r in Role)}"
+        ) from None
+    with _db() as db:
+        add(db, study_by_name(db, study), user_by_email(db, email), chosen)
+    typer.echo(f"{email} is now {chosen.value} in {study}")
+
+
+@admin.command("create-token")
+def create_token(
+    email: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="A label for the token (where it is used).")] = "cli",
+) -> None:
+    """Make a bearer token and print it once; only its hash is stored."""
+    from cuevision.store.models import ApiToken
+    from cuevision.store.people import create_token as make
+    from cuevision.store.people import user_by_email
+
+    with _db() as db:
+        token = make(db, user_by_email(db, email), name)
+        token_id = db.scalar(select(ApiToken.id).order_by(ApiToken.id.desc()))
+    typer.echo(f"token {token_id} for {email} (shown once, keep it secret):")
+    typer.echo(token)
+
+
+@admin.command("revoke-token")
+def revoke_token(
+    token_id: Annotated[int, typer.Argument(help="The id create-token printed.")],
+) -> None:
+    """Revoke a token at once."""
+    from cuevision.store.people import revoke_token as revoke
+
+    with _db() as db:
+        revoke(db, token_id)
+    typer.echo(f"token {token_id} revoked")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Bind address; keep 127.0.0.1 outside docker.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port of the API and the web pages.")] = 8000,
+    public_url: Annotated[
+        str | None, typer.Option(envvar="CUEVISION_API_URL", help="How Label Studio reaches us.")
+    ] = None,
+) -> None:
+    """Run the service: the web pages, /v1, the job runner, and the Label Studio endpoints."""
+    import uvicorn
+
+    from cuevision.api import ApiSettings, create_app
+    from cuevision.api.service import RedactTokens
+
+    service = _settings()
+    settings = ApiSettings(
+        data_dir=service.data_dir,
+        host=host,
+        port=port,
+        public_url=public_url,
+        callback_url=os.environ.get("CUEVISION_CALLBACK_URL") or None,
+    )
+    app = create_app(settings, service)
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+    typer.echo(f"cuevision on {settings.url} (sign in at {settings.url}/signin)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``db``, ``admin`` and ``serve`` to the root app."""
+    app.add_typer(db_app, name="db")
+    app.add_typer(admin, name="admin")
+    app.command("serve")(serve)

@@ -1,0 +1,2 @@
+"""The clinicians' and researchers' web pages: server-rendered Jinja2 templates and static files
+shipped in the package (nothing from a CDN: the machine may be offline)."""
