@@ -54,10 +54,10 @@ def write_clip(
             step = 1024
             for at in range(0, len(audio), step):
                 block = audio[None, at : at + step].astype(np.float32)
-                frame = av.AudioFrame.from_ndarray(block, format="flt", layout="mono")
-                frame.sample_rate = audio_rate
-                frame.pts = int(round(audio_start_s * audio_rate)) + at
-                frame.time_base = Fraction(1, audio_rate)
-                out.mux(sound.encode(frame))
+                piece = av.AudioFrame.from_ndarray(block, format="flt", layout="mono")
+                piece.sample_rate = audio_rate
+                piece.pts = int(round(audio_start_s * audio_rate)) + at
+                piece.time_base = Fraction(1, audio_rate)
+                out.mux(sound.encode(piece))
             out.mux(sound.encode(None))
     return path
