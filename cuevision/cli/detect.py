@@ -1,4 +1,5 @@
-"""``cuevision train`` (one seeded command -> one model version) and ``cuevision evaluate``."""
+"""``cuevision train`` (one seeded command -> one model version), ``cuevision evaluate``; the
+registry's and review queue's commands come from :mod:`cuevision.cli.models`."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ def train(
         str, typer.Option(help="Version to write: NAME/VERSION/ in the registry.")
     ] = "0.1",
     seed: Annotated[int, typer.Option(help="One seed for simulation, splits and fitting.")] = 0,
-    sim_dyads: Annotated[int, typer.Option(help="Simulated dyads (70/15/15 split).")] = 400,
+    sim_dyads: Annotated[
+        int, typer.Option(help="Simulated dyads (70/15/15 split); 0: none (needs --data).")
+    ] = 400,
     sim_duration: Annotated[float, typer.Option(help="Length of each simulated dyad, s.")] = 60.0,
     data: Annotated[
         Path | None,
         typer.Option(
-            help="Data-set manifest (YAML): real sessions, their dyads and splits, the held-out "
-            "dyads; weak labels. Without it, simulation only.",
+            help="Data-set manifest (YAML): real sessions, their dyads and splits, confirmed "
+            "events (else weak labels), the held-out dyads. Without it, simulation only.",
             metavar="MANIFEST",
         ),
     ] = None,
@@ -41,8 +44,25 @@ def train(
             help="First extract those sessions' missing landmarks into --real-cache (slow)."
         ),
     ] = False,
+    base: Annotated[
+        str | None,
+        typer.Option(help="Fine-tune this version (NAME@VERSION) instead of starting afresh."),
+    ] = None,
+    cross_dyad: Annotated[
+        bool,
+        typer.Option(
+            help="Also train one model per dyad without it and score its confirmed sessions "
+            "(leave one dyad out): the evaluation the promotion gate compares on."
+        ),
+    ] = False,
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = 12,
     steps: Annotated[int, typer.Option(help="Batches per epoch.")] = 60,
+    threads: Annotated[
+        int, typer.Option(help="Torch threads (the result depends on it; 1 on a busy machine).")
+    ] = 2,
+    real_fraction: Annotated[
+        float, typer.Option(help="Share of training windows from real sessions, with simulation.")
+    ] = 0.25,
     models_dir: Annotated[
         Path | None,
         typer.Option(
@@ -60,8 +80,16 @@ def train(
     from cuevision.train.cache import landmarks_path, require_cache
     from cuevision.train.data import load_dataset
 
-    if sim_dyads < 2:
-        raise CuevisionError(f"--sim-dyads must be at least 2 (train and test), not {sim_dyads}")
+    if sim_dyads < 2 and not (sim_dyads == 0 and data is not None):
+        raise CuevisionError(
+            f"--sim-dyads must be at least 2 (train and test), or 0 with --data, not {sim_dyads}"
+        )
+    if threads < 1:
+        raise CuevisionError(f"--threads must be at least 1, not {threads}")
+    if not 0.0 <= real_fraction <= 1.0:
+        raise CuevisionError(f"--real-fraction must lie in [0, 1], not {real_fraction}")
+    if cross_dyad and data is None:
+        raise CuevisionError("--cross-dyad needs --data MANIFEST with confirmed sessions")
     if epochs < 1 or steps < 1 or sim_duration <= 0:
         raise CuevisionError("--epochs and --steps must be >= 1 and --sim-duration > 0")
     if extract and real_cache is None:
@@ -102,7 +130,11 @@ def train(
         sim_duration_s=sim_duration,
         data=data,
         real_cache=real_cache,
-        fit=FitSettings(epochs=epochs, steps_per_epoch=steps),
+        base=base,
+        cross_dyad=cross_dyad,
+        fit=FitSettings(
+            epochs=epochs, steps_per_epoch=steps, real_fraction=real_fraction, threads=threads
+        ),
         models_dir=models_dir or writable_models_dir(),
         force=force,
     )
@@ -153,6 +185,10 @@ def evaluate(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``train`` and ``evaluate`` to the root app."""
+    """Add ``train``, ``evaluate``, ``models`` and ``review`` to the root app."""
+    from cuevision.cli.models import models, review
+
     app.command("train")(train)
     app.command("evaluate")(evaluate)
+    app.add_typer(models, name="models")
+    app.add_typer(review, name="review")

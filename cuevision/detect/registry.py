@@ -7,12 +7,18 @@ A version folder holds everything needed to use, judge and reproduce the model:
   scheme name and hash, seed, training settings and library versions;
 - ``metrics.json``: event F1 on held-out data, model and labelling-function baseline;
 - ``card.md``: what it was trained on, evaluated on, and NOT validated against;
-- ``splits.json``: the exact dyads and clips used for training, tuning and testing.
+- ``splits.json``: the exact dyads and clips used for training, tuning and testing;
+- ``evaluation.json`` (trained on confirmed sessions): its predictions on every confirmed
+  session of its evaluation (cross-dyad folds or the test split), what the promotion gate
+  compares on.
 
 ``registry.json`` beside the model folders names the default model (``{"default": NAME@VERSION}``):
 the one model that ``process``, the API and :func:`cuevision.detect.load_detector` use when none is
-given. This module reads configs only and never imports torch, so the API and training can list
-models without loading them; :mod:`cuevision.detect.infer` loads the weights.
+given. Its ``history`` records every promotion: when, from what, the figures the gate compared
+and, for a forced one, the reason (:func:`set_default`).
+
+This module reads configs only and never imports torch, so the API and training can list models
+without loading them; :mod:`cuevision.detect.infer` loads the weights.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 
 MODELS_DIR = SHIPPED_MODELS  # the models that ship with cuevision (see cuevision.resources)
 REGISTRY_FILE = "registry.json"
+EVALUATION_FILE = "evaluation.json"
 _SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]*)@(?P<version>[0-9A-Za-z][0-9A-Za-z_.-]*)$")
 
 
@@ -61,6 +68,30 @@ def default_model(models_dir: Path = MODELS_DIR) -> str:
     if not isinstance(spec, str) or not _SPEC.match(spec):
         raise ModelError(f"{path}: default {spec!r} is not NAME@VERSION; correct the file")
     return spec
+
+
+def read_registry(models_dir: Path = MODELS_DIR) -> dict[str, Any]:
+    """The whole ``registry.json``: ``default`` (checked) and ``history`` (a list, maybe empty)."""
+    spec = default_model(models_dir)
+    data = json.loads((Path(models_dir) / REGISTRY_FILE).read_text())
+    history = data.get("history", [])
+    if not isinstance(history, list):
+        raise ModelError(f"{Path(models_dir) / REGISTRY_FILE}: history must be a list")
+    return {"default": spec, "history": history}
+
+
+def set_default(spec: str, record: dict[str, Any], models_dir: Path = MODELS_DIR) -> None:
+    """Point the registry at ``spec`` and append ``record`` (with ``to`` and ``from``) to its
+    history, in one atomic write."""
+    from cuevision.files import write_json
+
+    ref = resolve(spec, models_dir)
+    current = read_registry(models_dir)
+    entry = {"from": current["default"], "to": f"{ref.name}@{ref.version}", **record}
+    write_json(
+        Path(models_dir) / REGISTRY_FILE,
+        {"default": entry["to"], "history": [*current["history"], entry]},
+    )
 
 
 def version_folder(name: str, version: str, models_dir: Path = MODELS_DIR) -> Path:

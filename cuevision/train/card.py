@@ -60,6 +60,7 @@ def evaluate_all(
                 [(s.truth, label_events(s.series, scheme)) for s in sim_test], tolerance_s
             ),
         }
+    real_test = [s for s in real_test if s.source == "weak"]  # confirmed: see crossval
     if real_test:
         # Types whose weak labels abstain everywhere (no labelling function) cannot be judged.
         judged = {
@@ -85,11 +86,84 @@ def evaluate_all(
     return metrics
 
 
+def confirmed_section(block: dict[str, Any], data: dict[str, Any] | None) -> list[str]:
+    """The model judged as one more coder: against the confirmed events and each coder, beside
+    the coders against each other, the previous default and the labelling functions."""
+    table = block["agreement"]
+    columns = ["reference", *(c for c in table if c not in _NOT_CODERS)]
+    how = (
+        "Each session was scored by a model trained by this same recipe without any session of "
+        "its dyad (leave one dyad out), so these figures judge the recipe on a dyad it never "
+        "saw; this version itself saw all of them."
+        if block["protocol"] == "leave-one-dyad-out"
+        else "The test split's sessions; the model saw neither their labels nor their features."
+    )
+    coding = (data or {}).get("coding") or "the data set's annotators (see its README)"
+    lines = [
+        f"## Judged as a third coder ({block['sessions']} confirmed sessions of the dyads "
+        f"{', '.join(block['dyads'])})",
+        "",
+        f"{how} Event F1 at ±{block['tolerance_s']:g} s (one-to-one optimal matching of onsets "
+        "per type, pooled over sessions). *reference* is the data set's confirmed events; the "
+        f"other columns are its coders: {coding}.",
+        "",
+        "| coding | " + " | ".join(f"vs {c}" for c in columns) + " |",
+        "| --- |" + " ---: |" * len(columns),
+    ]
+    for row, against in table.items():
+        name = _ROW_NAMES.get(row, row).format(baseline=block.get("baseline"))
+        lines.append(
+            f"| {name} | "
+            + " | ".join(_f1(against[c]) if c in against else "—" for c in columns)
+            + " |"
+        )
+    coders = columns[1:]
+    pair = (coders[1], coders[0]) if len(coders) >= 2 else None
+    rows = [r for r in table if r in _NOT_CODERS]
+    head = [*(_ROW_NAMES[r].format(baseline=block.get("baseline")) for r in rows)]
+    if pair:
+        head.append(f"{pair[0]} vs {pair[1]}")
+    lines += [
+        "",
+        "Per type, against the reference"
+        + (" (the last column: the coders against each other)" if pair else "")
+        + ":",
+        "",
+        "| type | " + " | ".join(head) + " |",
+        "| --- |" + " ---: |" * len(head),
+    ]
+    for name in [*block["type_names"], None]:
+        cells = [_f1(table[r]["reference"], name) for r in rows]
+        if pair:
+            cells.append(_f1(table[pair[0]][pair[1]], name))
+        label = "**overall**" if name is None else name
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+_NOT_CODERS = ("model", "baseline", "labelling_functions")
+_ROW_NAMES = {
+    "model": "this model",
+    "baseline": "{baseline} (the default when trained)",
+    "labelling_functions": "labelling functions",
+}
+
+
 def _f1(block: dict[str, Any], name: str | None = None) -> str:
     counts = block["overall"] if name is None else block["per_type"].get(name)
     if counts is None or counts["f1"] is None:
         return "–"
     return f"{counts['f1']:.2f}"
+
+
+def _labels(splits: dict[str, Any], purpose: str) -> str:
+    n_confirmed = len(splits.get("confirmed", {}).get(purpose, []))
+    n_weak = len(splits["data"]["sessions"][purpose]) - n_confirmed
+    parts = [
+        *([f"confirmed events of {n_confirmed}"] if n_confirmed else []),
+        *([f"weak labels (`cuevision.features.weak.label_frames`) on {n_weak}"] if n_weak else []),
+    ]
+    return " and ".join(parts) or "none"
 
 
 def _sessions(data: dict[str, Any], purpose: str) -> str:
@@ -121,21 +195,27 @@ def write_card(
         "",
         "## Trained on",
         "",
-        f"- {len(splits['simulated_seeds']['train'])} simulated dyads "
-        f"({config['training']['sim_duration_s']:g} s each) from `cuevision.synth.dyad`, with "
-        "exact planted events;",
-        "- weak labels (`cuevision.features.weak.label_frames`) on "
+        *(
+            [
+                f"- {len(splits['simulated_seeds']['train'])} simulated dyads "
+                f"({config['training']['sim_duration_s']:g} s each) from `cuevision.synth.dyad`, "
+                "with exact planted events;"
+            ]
+            if splits["simulated_seeds"]["train"]
+            else []
+        ),
+        *([f"- fine-tuned from `{config['base']}`;"] if config.get("base") else []),
+        "- "
         + (
             f"{_sessions(data, 'train')} of the data set `{data['name']}` (snapshot "
-            f"`{data['snapshot']}`)."
+            f"`{data['snapshot']}`): {_labels(splits, 'train')}."
             if data
             else "no real session (no data set was given)."
         ),
         "",
         f"Post-processing (hysteresis, minimum duration, merge gap) was tuned per type against "
-        f"event F1 at ±{metrics['tolerance_s']:g} s on "
-        f"{len(splits['simulated_seeds']['validation'])} validation simulated dyads and "
-        f"{_sessions(data, 'validation') if data else 'no real session'}. Seed {config['seed']}; "
+        f"event F1 at ±{metrics['tolerance_s']:g} s on {metrics['tuning']['sessions']}. "
+        f"Seed {config['seed']}; "
         f"`splits.json` lists every dyad and session.{held_out}",
         "",
         "## Evaluated on",
@@ -174,6 +254,8 @@ def write_card(
             f"| **overall** | **{_f1(real['model'])}** |",
             "",
         ]
+    if "confirmed" in metrics:
+        lines += confirmed_section(metrics["confirmed"], data)
     lines += [
         "The labelling functions (`cuevision.features.weak`), baseline and weak labels alike:",
         "",
@@ -181,9 +263,20 @@ def write_card(
         "",
         "## NOT validated against",
         "",
-        "- **Human coders.** No human-coded video existed when this model was trained. Every "
-        "figure above rests on simulated truth or on heuristic labelling functions. Its accuracy "
-        "on real sessions is unknown until annotators' confirmations are compared with it.",
+        *(
+            [
+                "- **Clinical experts.** The human codes above are those of the data set's coders "
+                "(see its README), not of clinical experts; the held-out dyads are judged "
+                "outside this project.",
+            ]
+            if "confirmed" in metrics
+            else [
+                "- **Human coders.** No human-coded video existed when this model was trained. "
+                "Every figure above rests on simulated truth or on heuristic labelling functions. "
+                "Its accuracy on real sessions is unknown until annotators' confirmations are "
+                "compared with it.",
+            ]
+        ),
         "- Other ages, settings, cameras or cultures than those of the dyads above.",
         "- Clinical use: candidates must be confirmed by a person before any metric is reported "
         "as confirmed.",
@@ -192,8 +285,14 @@ def write_card(
         "",
         "```",
         f"cuevision train --name {config['name']} --version {config['version']} "
-        f"--seed {config['seed']} --sim-dyads {config['training']['sim_dyads']}"
+        f"--seed {config['seed']} --sim-dyads {config['training']['sim_dyads']} "
+        f"--epochs {config['training']['fit']['epochs']} "
+        f"--steps {config['training']['fit']['steps_per_epoch']} "
+        f"--real-fraction {config['training']['fit']['real_fraction']:g} "
+        f"--threads {config['training']['fit']['threads']}"
         + (" --data MANIFEST" if data else "")
+        + (f" --base {config['base']}" if config.get("base") else "")
+        + (" --cross-dyad" if config["training"].get("cross_dyad") else "")
         + (" --real-cache DIR --extract" if config["training"].get("real_cache") else ""),
         "```",
         "",

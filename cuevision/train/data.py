@@ -18,8 +18,13 @@ sessions, each with its dyad and split, and the dyads that are held out.
 Everything is split by dyad: all sessions of a dyad share one split, and the sessions of the
 held-out dyads, and only they, have the split ``held_out``. Training and tuning never see them
 (:func:`assert_not_held_out` guards every path in), and their files are never opened, not even to
-check that they exist. Sessions without confirmed events get weak labels; training on confirmed
-events is not done yet, but their content is part of the data set's :attr:`DataSet.snapshot`.
+check that they exist.
+
+Sessions with confirmed events learn from them (:func:`confirmed_targets`); the others get weak
+labels. ``coded_types`` (per manifest, or per session) says which types the annotator was asked
+to code: only for those does time outside every confirmed event count as "not this type".
+``references`` name other codings of a session (for example each coder of a consensus), used
+only to report agreement. Every label file is part of the data set's :attr:`DataSet.snapshot`.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -38,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cuevision.detect.postprocess import frame_events
 from cuevision.errors import CuevisionError
+from cuevision.events import read_events
 from cuevision.scheme import Scheme
 from cuevision.synth.dyad import simulate_dyad
 from cuevision.types import Event, FeatureSeries
@@ -64,6 +70,9 @@ class SessionEntry(_Strict):
     video: Path | None = None
     output: Path | None = None  # a `cuevision process` output folder: its features.parquet
     events: Path | None = None  # confirmed events (the events interchange CSV)
+    rejected: Path | None = None  # rejected candidates (``annotate pull``'s rejected.csv)
+    coded_types: list[str] | None = None  # None: the manifest's coded_types
+    references: dict[str, Path] = Field(default_factory=dict)  # coder -> events CSV
 
     @model_validator(mode="after")
     def _has_features(self) -> SessionEntry:
@@ -75,6 +84,9 @@ class SessionEntry(_Strict):
 class Manifest(_Strict):
     name: str = Field(min_length=1)
     held_out_dyads: list[str]
+    # the types annotators were asked to code; None: every type of the scheme
+    coded_types: list[str] | None = None
+    coding: str | None = None  # who coded the events and how, in a phrase for model cards
     sessions: list[SessionEntry] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -116,6 +128,19 @@ class DataSet:
     def sessions(self, purpose: Purpose) -> list[SessionEntry]:
         return [s for s in self.manifest.sessions if s.split == purpose]
 
+    def coded_types(self, entry: SessionEntry, scheme: Scheme) -> tuple[str, ...]:
+        """The types ``entry``'s annotator coded (session field, else manifest, else all)."""
+        given = entry.coded_types if entry.coded_types is not None else self.manifest.coded_types
+        if given is None:
+            return scheme.type_names
+        unknown = sorted(set(given) - set(scheme.type_names))
+        if unknown:
+            raise DataSetError(
+                f"{self.path}: session {entry.id}: coded_types {', '.join(unknown)} are not "
+                f"types of the scheme {scheme.name!r}; use {', '.join(scheme.type_names)}"
+            )
+        return tuple(given)
+
     def video_only(self) -> dict[str, Path]:
         """Session id -> video of the usable sessions without an output folder: their landmarks
         come from the training cache (:mod:`cuevision.train.cache`)."""
@@ -133,12 +158,19 @@ class DataSet:
         sessions' label files are not read.
         """
         labels = {
-            s.id: hashlib.sha256(self.resolve(s.events).read_bytes()).hexdigest()
+            f"{s.id}:{kind}": hashlib.sha256(self.resolve(path).read_bytes()).hexdigest()
             for s in self.manifest.sessions
-            if s.events is not None and s.split != "held_out"
+            if s.split != "held_out"
+            for kind, path in (
+                ("events", s.events),
+                ("rejected", s.rejected),
+                *sorted(s.references.items()),
+            )
+            if path is not None
         }
         data = {
             "held_out_dyads": sorted(self.manifest.held_out_dyads),
+            "coded_types": self.manifest.coded_types,
             "sessions": sorted(
                 (s.model_dump(mode="json") for s in self.manifest.sessions),
                 key=lambda s: str(s["id"]),
@@ -156,6 +188,7 @@ class DataSet:
             "sessions": {p: [s.id for s in self.sessions(p)] for p in PURPOSES},
             "dyads": {p: sorted({s.dyad for s in self.sessions(p)}) for p in PURPOSES},
             "held_out_dyads": list(self.held_out_dyads),
+            "coding": self.manifest.coding,
         }
 
 
@@ -184,6 +217,8 @@ def load_dataset(path: Path) -> DataSet:
             ("video", s.video, Path.is_file),
             ("output folder", s.output, Path.is_dir),
             ("events", s.events, Path.is_file),
+            ("rejected", s.rejected, Path.is_file),
+            *((f"reference {c}", p, Path.is_file) for c, p in sorted(s.references.items())),
         ):
             if given is not None and not exists(dataset.resolve(given)):
                 raise DataSetError(
@@ -201,8 +236,9 @@ class Session:
     dyad: str
     series: FeatureSeries
     targets: np.ndarray  # (T, n_types) float32 in {0, 1, NaN}; NaN = no label (abstain)
-    truth: tuple[Event, ...]  # exact truth (simulated) or the weak labels' events (real)
-    source: Literal["simulated", "weak"]
+    truth: tuple[Event, ...]  # exact truth (simulated), confirmed events, or weak labels' events
+    source: Literal["simulated", "weak", "confirmed"]
+    references: tuple[tuple[str, tuple[Event, ...]], ...] = ()  # (coder, events) for agreement
 
 
 def simulated_sessions(
@@ -253,6 +289,37 @@ def assert_not_held_out(
         )
 
 
+POSITIVE = frozenset({None, "accepted", "edited", "added"})  # None: a coding without statuses
+
+
+def confirmed_targets(
+    events: Sequence[Event],
+    type_names: Sequence[str],
+    t_s: np.ndarray,
+    coded: Collection[str],
+) -> np.ndarray:
+    """(T, n_types) targets from confirmed events: 1 inside an accepted, edited or added event;
+    0 inside a rejected candidate; 0 elsewhere for the ``coded`` types; NaN (no label) elsewhere
+    for the types nobody was asked to code."""
+    unknown = [e.status for e in events if e.status not in POSITIVE and e.status != "rejected"]
+    if unknown:
+        raise DataSetError(
+            f"confirmed events must be accepted, edited, added or rejected, not {unknown[0]!r}; "
+            "give annotate pull's confirmed.csv and rejected.csv, not candidates.csv"
+        )
+    targets = np.full((len(t_s), len(type_names)), np.nan, dtype=np.float32)
+    for k, name in enumerate(type_names):
+        if name in coded:
+            targets[:, k] = 0.0
+    rejected = [e for e in events if e.status == "rejected"]
+    positive = [e for e in events if e.status in POSITIVE]
+    negative = frame_events(rejected, type_names, t_s) > 0
+    targets[negative] = 0.0
+    on = frame_events(positive, type_names, t_s) > 0
+    targets[on] = 1.0
+    return targets
+
+
 def real_sessions(
     dataset: DataSet,
     purpose: Purpose,
@@ -262,13 +329,45 @@ def real_sessions(
     label_frames: WeakLabeller,
     label_events: Callable[[FeatureSeries, Scheme], list[Event]],
 ) -> list[Session]:
-    """The ``purpose`` split's sessions: features (``read(entry)``) with weak labels."""
+    """The ``purpose`` split's sessions: features (``read(entry)``) with their confirmed events'
+    targets, or weak labels where a session has none."""
     entries = dataset.sessions(purpose)
     assert_not_held_out(((s.id, s.dyad) for s in entries), dataset.held_out_dyads)
-    out = []
-    for entry in entries:
-        series = read(entry)
+    return [
+        _session(dataset, entry, read(entry), scheme, label_frames, label_events)
+        for entry in entries
+    ]
+
+
+def _session(
+    dataset: DataSet,
+    entry: SessionEntry,
+    series: FeatureSeries,
+    scheme: Scheme,
+    label_frames: WeakLabeller,
+    label_events: Callable[[FeatureSeries, Scheme], list[Event]],
+) -> Session:
+    references = tuple(
+        (coder, tuple(_read(dataset, entry, path, scheme)))
+        for coder, path in sorted(entry.references.items())
+    )
+    if entry.events is None:
         targets = np.asarray(label_frames(series, scheme), dtype=np.float32)
-        events = tuple(label_events(series, scheme))
-        out.append(Session(entry.id, entry.dyad, series, targets, events, "weak"))
-    return out
+        weak = tuple(label_events(series, scheme))
+        return Session(entry.id, entry.dyad, series, targets, weak, "weak", references)
+    events = _read(dataset, entry, entry.events, scheme)
+    if entry.rejected is not None:
+        events += [
+            replace(e, status="rejected") for e in _read(dataset, entry, entry.rejected, scheme)
+        ]
+    coded = dataset.coded_types(entry, scheme)
+    targets = confirmed_targets(events, scheme.type_names, series.t_s, coded)
+    truth = tuple(e for e in events if e.status in POSITIVE)
+    return Session(entry.id, entry.dyad, series, targets, truth, "confirmed", references)
+
+
+def _read(dataset: DataSet, entry: SessionEntry, path: Path, scheme: Scheme) -> list[Event]:
+    try:
+        return read_events(dataset.resolve(path), scheme)
+    except CuevisionError as error:
+        raise DataSetError(f"{dataset.path}: session {entry.id}: {error}") from None

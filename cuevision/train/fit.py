@@ -1,12 +1,14 @@
 """Fit the TCN: masked multi-label BCE on random windows, seeded so one seed gives one model.
 
-Weak labels abstain (NaN) where no labelling function is confident: those frames add nothing to
-the loss. Rare types get a positive-class weight (capped) so the network does not learn "never".
+Weak labels abstain (NaN) where no labelling function is confident, and confirmed labels where a
+type was not coded: those frames add nothing to the loss. Confirmed frames weigh as much as
+simulated ones, weak frames less. Rare types get a positive-class weight (capped) so the network
+does not learn "never". ``init`` starts from an existing version's weights (fine-tuning).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +46,7 @@ def encode(session: Session, normaliser: Normaliser, weak_weight: float) -> Enco
     x = normaliser.encode(normaliser.select(session.series))
     labelled = np.isfinite(session.targets)
     y = np.where(labelled, session.targets, 0.0).T.astype(np.float32)
-    scale = 1.0 if session.source == "simulated" else weak_weight
+    scale = weak_weight if session.source == "weak" else 1.0
     return Encoded(x, y, (labelled * scale).T.astype(np.float32))
 
 
@@ -82,9 +84,11 @@ def fit(
     arch: Architecture,
     settings: FitSettings,
     seed: int,
+    init: Mapping[str, torch.Tensor] | None = None,
     log: Callable[[dict[str, float]], None] = lambda row: None,
 ) -> CueTCN:
-    """Train from ``seed``; return the network of the epoch with the lowest validation loss."""
+    """Train from ``seed`` (and ``init`` weights, if given); return the network of the epoch with
+    the lowest validation loss (the last epoch where there is no validation session)."""
     torch.manual_seed(seed)
     torch.set_num_threads(settings.threads)  # reduction order depends on the thread count
     torch.use_deterministic_algorithms(True)  # an op without a deterministic kernel fails loudly
@@ -92,8 +96,8 @@ def fit(
     fps = train[0].series.fps
     window = int(round(settings.window_s * fps))
     data = [encode(s, normaliser, settings.weak_weight) for s in train]
-    real = [d for d, s in zip(data, train, strict=True) if s.source == "weak"]
-    simulated = [d for d, s in zip(data, train, strict=True) if s.source != "weak"]
+    real = [d for d, s in zip(data, train, strict=True) if s.source != "simulated"]
+    simulated = [d for d, s in zip(data, train, strict=True) if s.source == "simulated"]
     pools = [p for p in (simulated, real) if p]
     share = settings.real_fraction if real and simulated else 0.0
     shares = [1.0 - share, share] if len(pools) == 2 else [1.0]
@@ -103,6 +107,8 @@ def fit(
     ratio = (labelled - positives) / np.maximum(positives, 1.0)
     pos_weight = torch.tensor(np.clip(ratio, 1.0, settings.max_pos_weight), dtype=torch.float32)
     network = CueTCN(arch)
+    if init is not None:
+        network.load_state_dict(dict(init))
     optimiser = torch.optim.AdamW(
         network.parameters(), lr=settings.lr, weight_decay=settings.weight_decay
     )
@@ -122,19 +128,19 @@ def fit(
             optimiser.step()
             schedule.step()
             total += loss.item()
-        val_loss = evaluate_loss(network, held, pos_weight) if held else total
-        log(
-            {
-                "epoch": epoch + 1,
-                "train_loss": total / settings.steps_per_epoch,
-                "val_loss": val_loss,
-            }
-        )
-        if val_loss < best[0]:
-            best = (val_loss, {k: v.detach().clone() for k, v in network.state_dict().items()})
+        row = {"epoch": epoch + 1, "train_loss": total / settings.steps_per_epoch}
+        if held:
+            row["val_loss"] = evaluate_loss(network, held, pos_weight)
+        log(row)
+        if not held or row["val_loss"] < best[0]:
+            best = (row.get("val_loss", np.inf), _copy(network))
     network.load_state_dict(best[1])
     network.eval()
     return network
+
+
+def _copy(network: CueTCN) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in network.state_dict().items()}
 
 
 def _loss(

@@ -1,10 +1,11 @@
 """``cuevision train``: one command, one seed, one model version folder in the registry.
 
-Steps: simulate dyads (split by dyad), load the real sessions of the data set (``--data
-MANIFEST``, split by dyad there) with weak labels, fit the normalisation and the network, tune the
-post-processing on the validation sessions against event F1, evaluate the model and the
-labelling-function baseline on the test sessions, then write weights, config, metrics, card and
-splits into ``<models dir>/<name>/<version>/`` (see
+Steps: simulate dyads (split by dyad; optional), load the real sessions of the data set (``--data
+MANIFEST``, split by dyad there) with their confirmed events or weak labels, fit the normalisation
+and the network (or fine-tune ``--base``), tune the post-processing against event F1, evaluate
+the model and the labelling-function baseline on the test sessions and, with ``--cross-dyad``,
+the whole recipe dyad by dyad, then write weights, config, metrics, card, splits (and the
+cross-dyad evaluation) into ``<models dir>/<name>/<version>/`` (see
 :func:`cuevision.resources.writable_models_dir`).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import platform
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from cuevision.detect.infer import Detector
+from cuevision.detect.infer import Detector, load_detector
 from cuevision.detect.inputs import Normaliser
 from cuevision.detect.model import Architecture, n_parameters
-from cuevision.detect.registry import ModelError, version_folder
-from cuevision.detect.tune import tune
+from cuevision.detect.registry import EVALUATION_FILE, ModelError, default_model, version_folder
+from cuevision.detect.tune import Tuned, tune
 from cuevision.errors import CuevisionError
 from cuevision.features import FEATURE_NAMES, read_features
 from cuevision.features.weak import describe, label_events, label_frames
@@ -34,6 +35,7 @@ from cuevision.resources import writable_models_dir
 from cuevision.scheme import Scheme
 from cuevision.train.cache import clip_features
 from cuevision.train.card import evaluate_all, write_card
+from cuevision.train.crossval import cross_dyad, summarise, test_split
 from cuevision.train.data import (
     PURPOSES,
     DataSet,
@@ -56,10 +58,12 @@ class TrainSettings:
     name: str = "cue-tcn"
     version: str = "0.1"
     seed: int = 0
-    sim_dyads: int = 400
+    sim_dyads: int = 400  # 0: no simulation (needs a data set)
     sim_duration_s: float = 60.0
     data: Path | None = None  # the data-set manifest of real sessions; None: simulation only
     real_cache: Path | None = None  # cached landmarks of the data set's video-only sessions
+    base: str | None = None  # NAME@VERSION to fine-tune: its architecture, normaliser, weights
+    cross_dyad: bool = False  # also evaluate the recipe dyad by dyad (leave one dyad out)
     channels: int = 32
     levels: int = 4
     kernel: int = 5
@@ -81,6 +85,112 @@ class TrainSettings:
 Log = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """A trained and tuned detector, with what tuning and fitting recorded."""
+
+    detector: Detector
+    tuned: dict[str, Tuned]
+    tuned_on: str
+    history: list[dict[str, float]]
+
+
+def tuning_sessions(train: Sequence[Session], val: Sequence[Session]) -> tuple[list[Session], str]:
+    """Where post-processing is tuned, and how to say so.
+
+    With confirmed sessions in the data: the confirmed validation sessions, else (no validation
+    dyad) the confirmed training sessions themselves. Without: every validation session, as
+    before there were human codes.
+    """
+    confirmed_val = [s for s in val if s.source == "confirmed"]
+    if confirmed_val:
+        return confirmed_val, f"{len(confirmed_val)} confirmed validation sessions"
+    confirmed_train = [s for s in train if s.source == "confirmed"]
+    if confirmed_train:
+        return confirmed_train, (
+            f"the {len(confirmed_train)} confirmed training sessions themselves (no validation "
+            "dyad)"
+        )
+    return list(val), f"{len(val)} validation sessions"
+
+
+def training_features(sessions: Sequence[Session]) -> list[str]:
+    """The inputs of a new model: this version's features that every real training session
+    has and measures somewhere (all of them when there is none). Features written by another
+    cuevision version are thus usable, and columns a data set never measured (NaN throughout)
+    are not learned from simulation alone."""
+    real = [s.series for s in sessions if s.source != "simulated"]
+    return [
+        name
+        for name in FEATURE_NAMES
+        if all(name in series.names for series in real)
+        and (not real or any(np.isfinite(series.column(name)).any() for series in real))
+    ]
+
+
+def _columns(series: FeatureSeries, names: Sequence[str]) -> np.ndarray:
+    return np.asarray(series.values[:, [series.names.index(n) for n in names]])
+
+
+def fit_detector(
+    train: Sequence[Session],
+    val: Sequence[Session],
+    *,
+    spec: str,
+    scheme: Scheme,
+    settings: TrainSettings,
+    base: Detector | None = None,
+    log: Log = lambda line: None,
+) -> Fitted:
+    """Fit the network (from ``base``'s weights, if given) and tune its post-processing."""
+    if base is not None:
+        normaliser, arch = base.normaliser, base.network.arch
+        init: dict[str, torch.Tensor] | None = base.network.state_dict()
+    else:
+        names = training_features(train)
+        normaliser = Normaliser.fit(names, [_columns(s.series, names) for s in train])
+        arch = Architecture(
+            n_inputs=normaliser.n_inputs,
+            n_outputs=len(scheme.type_names),
+            channels=settings.channels,
+            levels=settings.levels,
+            kernel=settings.kernel,
+        )
+        init = None
+    history: list[dict[str, float]] = []
+
+    def record(row: dict[str, float]) -> None:
+        history.append(row)
+        val_loss = f", val {row['val_loss']:.4f}" if "val_loss" in row else ""
+        log(f"epoch {row['epoch']:.0f}: train {row['train_loss']:.4f}{val_loss}")
+
+    network = fit(
+        train,
+        val,
+        normaliser=normaliser,
+        arch=arch,
+        settings=settings.fit,
+        seed=settings.seed,
+        init=init,
+        log=record,
+    )
+    actors = {t.name: t.actor for t in scheme.event_types}
+    fps = scheme.analysis.fps
+    untuned = Detector(spec, network, normaliser, fps, scheme.type_names, actors, {})
+    tune_on, how = tuning_sessions(train, val)
+    if not tune_on:
+        raise DataSetError("nothing to tune the post-processing on: give a validation split")
+    tuned = tune(
+        [untuned.predict(s.series) for s in tune_on],
+        [s.truth for s in tune_on],
+        tolerance_s=settings.tolerance_s,
+    )
+    thresholds = {name: t.thresholds for name, t in tuned.items()}
+    detector = Detector(spec, network, normaliser, fps, scheme.type_names, actors, thresholds)
+    log(f"tuned post-processing on {how}")
+    return Fitted(detector, tuned, how, history)
+
+
 def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line: None) -> Path:
     """Train, tune, evaluate and register one model version; return its folder."""
     started = time.perf_counter()
@@ -89,6 +199,8 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
         raise ModelError(f"{target} exists; choose another --version or pass --force")
     fps = scheme.analysis.fps
     dataset = load_dataset(settings.data) if settings.data else None
+    if settings.sim_dyads == 0 and dataset is None:
+        raise DataSetError("training without simulated dyads needs a data set: pass --data")
     seeds = split_seeds(settings.sim_dyads, settings.seed)
     sim = {
         purpose: simulated_sessions(
@@ -103,68 +215,34 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
     log(f"simulated {settings.sim_dyads} dyads of {settings.sim_duration_s:g} s")
     real: dict[Purpose, list[Session]] = {}
     if dataset is not None:
-        read = _reader(dataset, settings.real_cache, fps)
-        for purpose in PURPOSES:
-            real[purpose] = real_sessions(
-                dataset,
-                purpose,
-                read=read,
-                scheme=scheme,
-                label_frames=label_frames,
-                label_events=label_events,
-            )
+        real = load_real(dataset, scheme, settings.real_cache)
         log(
-            f"data set {dataset.manifest.name} ({dataset.snapshot}), weak labels: "
-            + ", ".join(f"{p} {len(v)}" for p, v in real.items())
+            f"data set {dataset.manifest.name} ({dataset.snapshot}): "
+            + ", ".join(
+                f"{p} {len(v)} ({sum(s.source == 'confirmed' for s in v)} confirmed)"
+                for p, v in real.items()
+            )
         )
     train = [*sim["train"], *real.get("train", [])]
     val = [*sim["validation"], *real.get("validation", [])]
+    if not train:
+        raise DataSetError("no training session: the data set's train split is empty")
     if dataset is not None:
         assert_not_held_out(
             ((s.name, s.dyad) for s in (*train, *val) if s.source != "simulated"),
             dataset.held_out_dyads,
         )
-    normaliser = Normaliser.fit(FEATURE_NAMES, [s.series.values for s in train])
-    arch = Architecture(
-        n_inputs=normaliser.n_inputs,
-        n_outputs=len(scheme.type_names),
-        channels=settings.channels,
-        levels=settings.levels,
-        kernel=settings.kernel,
+    base = (
+        load_detector(settings.base, scheme=scheme, models_dir=settings.models_dir)
+        if (settings.base)
+        else None
     )
-    history: list[dict[str, float]] = []
-
-    def record(row: dict[str, float]) -> None:
-        history.append(row)
-        log(f"epoch {row['epoch']:.0f}: train {row['train_loss']:.4f}, val {row['val_loss']:.4f}")
-
-    network = fit(
-        train,
-        val,
-        normaliser=normaliser,
-        arch=arch,
-        settings=settings.fit,
-        seed=settings.seed,
-        log=record,
-    )
-    actors = {t.name: t.actor for t in scheme.event_types}
     spec = f"{settings.name}@{settings.version}"
-    untuned = Detector(spec, network, normaliser, fps, scheme.type_names, actors, {})
-    tuned = tune(
-        [untuned.predict(s.series) for s in val],
-        [s.truth for s in val],
-        tolerance_s=settings.tolerance_s,
+    fitted = fit_detector(
+        train, val, spec=spec, scheme=scheme, settings=settings, base=base, log=log
     )
-    detector = Detector(
-        spec,
-        network,
-        normaliser,
-        fps,
-        scheme.type_names,
-        actors,
-        {name: t.thresholds for name, t in tuned.items()},
-    )
-    log("tuned post-processing on " + f"{len(val)} validation sessions")
+    detector = fitted.detector
+    baseline = _current_default(settings.models_dir, scheme, log)
     metrics = evaluate_all(
         detector,
         sim_test=sim["test"],
@@ -173,25 +251,60 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
         tolerance_s=settings.tolerance_s,
         label_events=label_events,
     )
+    evaluation = None
+    if settings.cross_dyad and dataset is not None:
+        sessions = [s for p in PURPOSES for s in real.get(p, [])]
+        evaluation = cross_dyad(
+            sessions,
+            sim_train=sim["train"],
+            sim_val=sim["validation"],
+            spec=spec,
+            scheme=scheme,
+            fit_fold=lambda tr, va, sp: (
+                fit_detector(tr, va, spec=sp, scheme=scheme, settings=settings, base=base).detector
+            ),
+            snapshot=dataset.snapshot,
+            baseline=baseline,
+            log=log,
+        )
+    elif dataset is not None:
+        evaluation = test_split(
+            real.get("test", []),
+            detector,
+            scheme=scheme,
+            snapshot=dataset.snapshot,
+            baseline=baseline,
+        )
+    if evaluation is not None:
+        metrics["confirmed"] = summarise(
+            evaluation, scheme=scheme, tolerance_s=settings.tolerance_s
+        )
     metrics["tuning"] = {
-        name: {"thresholds": t.thresholds.to_dict(), "val_f1": t.f1, "val_n": t.n_reference}
-        for name, t in tuned.items()
+        "sessions": fitted.tuned_on,
+        **{
+            name: {"thresholds": t.thresholds.to_dict(), "val_f1": t.f1, "val_n": t.n_reference}
+            for name, t in fitted.tuned.items()
+        },
     }
     metrics["labelling_functions"] = describe(scheme)
-    metrics["training"] = {"wall_s": round(time.perf_counter() - started, 1), "history": history}
+    metrics["training"] = {
+        "wall_s": round(time.perf_counter() - started, 1),
+        "history": fitted.history,
+    }
     config = {
         "name": settings.name,
         "version": settings.version,
-        "architecture": arch.to_dict(),
-        "n_parameters": n_parameters(network),
-        "receptive_field_s": round(arch.receptive_field / fps, 2),
+        "architecture": detector.network.arch.to_dict(),
+        "n_parameters": n_parameters(detector.network),
+        "receptive_field_s": round(detector.network.arch.receptive_field / fps, 2),
         "fps": fps,
         "type_names": list(scheme.type_names),
-        "actors": actors,
+        "actors": detector.actors,
         "scheme": {"name": scheme.name, "version": scheme.version, "hash": scheme.hash},
-        "normaliser": normaliser.to_dict(),
-        "thresholds": {name: t.thresholds.to_dict() for name, t in tuned.items()},
+        "normaliser": detector.normaliser.to_dict(),
+        "thresholds": {name: t.to_dict() for name, t in detector.thresholds.items()},
         "seed": settings.seed,
+        "base": settings.base,
         "training": settings.to_dict(),
         "data": (
             {"name": dataset.manifest.name, "snapshot": dataset.snapshot} if dataset else None
@@ -205,16 +318,46 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
     splits = {
         "simulated_seeds": seeds,
         "data": dataset.describe() if dataset else None,
+        "confirmed": {
+            p: [s.name for s in real.get(p, []) if s.source == "confirmed"] for p in PURPOSES
+        },
         "rule": "splits are by dyad, as the data set's manifest gives them; sessions of its "
         "held-out dyads never enter training, tuning or testing, and their files are not opened "
         "(enforced by cuevision.train.data)",
     }
-    _write_folder(target, network, config, metrics, splits, settings)
+    _write_folder(target, detector.network, config, metrics, splits, evaluation, settings)
     log(f"wrote {target} in {time.perf_counter() - started:.0f} s")
     return target
 
 
-def _reader(
+def load_real(
+    dataset: DataSet, scheme: Scheme, real_cache: Path | None = None
+) -> dict[Purpose, list[Session]]:
+    """Every usable session of the data set, by split, with its labels."""
+    read = session_reader(dataset, real_cache, scheme.analysis.fps)
+    return {
+        purpose: real_sessions(
+            dataset,
+            purpose,
+            read=read,
+            scheme=scheme,
+            label_frames=label_frames,
+            label_events=label_events,
+        )
+        for purpose in PURPOSES
+    }
+
+
+def _current_default(models_dir: Path, scheme: Scheme, log: Log) -> Detector | None:
+    """The registry's default model, to judge the new one against on the same sessions."""
+    try:
+        return load_detector(default_model(models_dir), scheme=scheme, models_dir=models_dir)
+    except ModelError as error:
+        log(f"no default model to compare with ({error})")
+        return None
+
+
+def session_reader(
     dataset: DataSet, cache: Path | None, fps: float
 ) -> Callable[[SessionEntry], FeatureSeries]:
     """A session's features: its output folder's ``features.parquet``, else cached landmarks'."""
@@ -231,11 +374,11 @@ def _reader(
         else:
             path = cache
             series = clip_features(cache, entry.id, fps)
-        if series.fps != fps or series.names != tuple(FEATURE_NAMES):
+        if series.fps != fps or not set(series.names) & set(FEATURE_NAMES):
             raise DataSetError(
                 f"session {entry.id}: the features in {path} are not this version's "
-                f"({series.fps:g} Hz, {len(series.names)} columns; want {fps:g} Hz, "
-                f"{len(FEATURE_NAMES)}); re-run `cuevision process` on it"
+                f"({series.fps:g} Hz, {len(series.names)} columns; want {fps:g} Hz and "
+                f"{len(FEATURE_NAMES)} known columns); re-run `cuevision process` on it"
             )
         return series
 
@@ -248,6 +391,7 @@ def _write_folder(
     config: dict[str, Any],
     metrics: dict[str, Any],
     splits: dict[str, Any],
+    evaluation: dict[str, Any] | None,
     settings: TrainSettings,
 ) -> None:
     """Write every file into a temporary folder beside the target, then rename it into place.
@@ -262,6 +406,8 @@ def _write_folder(
             torch.save(network.state_dict(), weights)
         for name, data in (("config", config), ("metrics", metrics), ("splits", splits)):
             write_json(folder / f"{name}.json", data)
+        if evaluation is not None:
+            write_json(folder / EVALUATION_FILE, evaluation)
         write_card(folder / "card.md", config, metrics, splits)
         if target.exists():
             if not settings.force:
