@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as Db
 
+from cuevision.errors import CuevisionError
 from cuevision.pipeline import (
     STAGES,
     ProcessSettings,
@@ -87,7 +88,11 @@ def execute(
     if session is None:  # deleted while queued
         return
     stage = stages_of(context, session)[run.stage]
-    run_stage(stage.outputs[0].parent, stage, lambda name, done, total: progress(done, total))
+    try:
+        run_stage(stage.outputs[0].parent, stage, lambda name, done, total: progress(done, total))
+    except CuevisionError as error:  # shown to the clinician: their file's name, not our paths
+        video = str(context.blobs.video(session.sha256))
+        raise CuevisionError(str(error).replace(video, session.filename)) from None
     db.execute(
         delete(Artifact).where(Artifact.session_id == session.id, Artifact.stage == run.stage)
     )
