@@ -132,7 +132,7 @@ def study_role(db: Db, who: Caller, study_id: int, action: str) -> tuple[Study, 
     study = db.get(Study, study_id)
     role = role_in(db, who.user, study_id) if study else None
     if study is None or role is None:
-        raise HTTPException(404, f"no study {study_id} of yours")
+        raise HTTPException(404, "no such study of yours")
     if role not in POLICY[action]:
         raise HTTPException(403, f"a {role.value} may not do this ({action}) in this study")
     return study, role
@@ -143,7 +143,7 @@ def session_role(db: Db, who: Caller, session_id: str, action: str) -> tuple[Ses
     session = db.get(Session, session_id) if len(session_id) <= 32 else None
     role = role_in(db, who.user, session.study_id) if session else None
     if session is None or role is None:
-        raise HTTPException(404, f"no session {session_id[:32]} of yours")
+        raise HTTPException(404, "no such session in your studies")
     if role not in POLICY[action]:
         raise HTTPException(403, f"a {role.value} may not do this ({action}) in this study")
     return session, role
