@@ -141,7 +141,8 @@ def codings(evaluation: Mapping[str, Any]) -> tuple[list[str], list[str]]:
 
 
 def coding(session: Mapping[str, Any], name: str) -> list[Event]:
-    if name in (REFERENCE, "model", "baseline", "labelling_functions"):
+    """One coding of a stored session: a top-level one (reference, model, ...) or a coder's."""
+    if name in session and name not in ("dyad", "references"):
         return unpack(session[name])
     return unpack(session["references"][name])
 

@@ -62,7 +62,7 @@ def test_manifest_sessions_learn_from_their_confirmed_files(tmp_path: Path) -> N
     (tmp_path / "a-rej.csv").write_text(header + "child,child_reaches,4.0,5.0,rejected\n")
     (tmp_path / "a-c2.csv").write_text("actor,type,onset_s,offset_s\nchild,child_smiles,1.2,2\n")
     manifest = tmp_path / "m.yaml"
-    sessions = [
+    sessions: list[dict[str, object]] = [
         {
             "id": "a",
             "dyad": "A",
