@@ -6,17 +6,18 @@ Webhooks are fire-once, so a webhook only triggers the same reconcile that ``ann
 
 from __future__ import annotations
 
-import hmac
+import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Header, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Request
 from pydantic import BaseModel
 
 from cuevision.annotate import links
 from cuevision.annotate.client import WEBHOOK_ACTIONS
 from cuevision.annotate.sync import PullResult, PushResult, SessionError, pull, push, session_state
+from cuevision.api.deps import same
 from cuevision.api.settings import ApiSettings
 from cuevision.scheme import load_scheme
 
@@ -25,10 +26,30 @@ log = logging.getLogger(__name__)
 ACTIONS = {*WEBHOOK_ACTIONS, "ANNOTATIONS_CREATED"}  # also accept the bulk-create action
 
 
+MAX_WEBHOOK_BYTES = 1 << 20  # Label Studio's payloads are a few kB; more is not Label Studio
+
+
 def _check(header: str | None, settings: ApiSettings, purpose: str) -> None:
+    """401 unless ``header`` is the purpose's key (compared as bytes: non-ASCII is just wrong)."""
     expected = links.derived_key(links.load_secret(settings.data_dir), purpose)
-    if header is None or not hmac.compare_digest(header, expected):
+    if header is None or not same(header, expected):
         raise HTTPException(status_code=401, detail=f"missing or wrong {purpose} secret header")
+
+
+async def read_json(request: Request, limit: int) -> dict[str, Any]:
+    """The body as a JSON object, read only up to ``limit`` bytes (413 past it, 422 if bad)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"the body is over {limit} bytes")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise HTTPException(422, "the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise HTTPException(422, "the body must be a JSON object")
+    return payload
 
 
 def _task_ids(payload: dict[str, Any]) -> set[int]:
@@ -74,16 +95,25 @@ def _reconcile(request: Request, outdirs: list[Path]) -> None:
                 log.exception("reconcile of %s after a webhook failed", outdir)
 
 
-@router.post("/labelstudio/webhook", status_code=202)
-def webhook(
+@router.post(
+    "/labelstudio/webhook",
+    status_code=202,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}
+    },
+)
+async def webhook(
     request: Request,
     background: BackgroundTasks,
-    payload: Annotated[dict[str, Any], Body()],
     secret: Annotated[str | None, Header(alias=links.WEBHOOK_HEADER)] = None,
 ) -> dict[str, Any]:
-    """ANNOTATION_CREATED/UPDATED and ANNOTATIONS_DELETED -> reconcile the sessions they touch."""
+    """ANNOTATION_CREATED/UPDATED and ANNOTATIONS_DELETED -> reconcile the sessions they touch.
+
+    The secret is checked before the body is read, and the body is read only up to 1 MiB.
+    """
     settings: ApiSettings = request.app.state.settings
     _check(secret, settings, "webhook")
+    payload = await read_json(request, MAX_WEBHOOK_BYTES)
     action = payload.get("action")
     if action not in ACTIONS:
         return {"action": action, "sessions": 0}

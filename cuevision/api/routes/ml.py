@@ -13,14 +13,17 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 
 from cuevision.annotate import links
 from cuevision.annotate.clock import ProxyClock
 from cuevision.annotate.sync import PROXY_INFO
 from cuevision.annotate.tasks import model_version_of, prediction
+from cuevision.api.routes.labelstudio import read_json
 from cuevision.api.settings import ApiSettings
 from cuevision.errors import CuevisionError
 from cuevision.events import read_events
+from cuevision.files import make_private_dir, write_text
 from cuevision.types import VideoInfo
 
 router = APIRouter(tags=["ml-backend"])
@@ -66,23 +69,41 @@ def _task_prediction(settings: ApiSettings, task: dict[str, Any]) -> dict[str, A
         return empty
 
 
+class PredictRequest(BaseModel):
+    """Label Studio's predict call; a task that is not an object is a 422, not a 500."""
+
+    tasks: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
+
+
 @router.post("/predict")
-def predict(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+def predict(request: Request, body: PredictRequest) -> dict[str, Any]:
     """One result per task, in the order of ``tasks``."""
     settings = _settings(request)
-    return {"results": [_task_prediction(settings, t) for t in body.get("tasks") or []]}
+    return {"results": [_task_prediction(settings, t) for t in body.tasks]}
 
 
-@router.post("/webhook")
-def training_webhook(request: Request, body: dict[str, Any]) -> dict[str, str]:
-    """Record START_TRAINING (the retraining issue consumes it); ignore other events."""
+@router.post(
+    "/webhook",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}
+    },
+)
+async def training_webhook(request: Request) -> dict[str, str]:
+    """Record START_TRAINING (the retraining issue consumes it); ignore other events.
+
+    The body is read up to 64 kB; the log keeps the last 1,000 requests, owner-only.
+    """
     settings = _settings(request)
+    body = await read_json(request, 64 << 10)
     action = str(body.get("action", ""))
     if action == "START_TRAINING":
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        line = {"received_at": time.time(), "project": body.get("project"), "action": action}
-        with (settings.data_dir / TRAINING_REQUESTS).open("a") as handle:
-            handle.write(json.dumps(line, default=str) + "\n")
+        make_private_dir(settings.data_dir)
+        path = settings.data_dir / TRAINING_REQUESTS
+        project = body.get("project")
+        project_id = project.get("id") if isinstance(project, dict) else project
+        line = {"received_at": time.time(), "project": {"id": project_id}, "action": action}
+        kept = path.read_text().splitlines()[-999:] if path.is_file() else []
+        write_text(path, "\n".join([*kept, json.dumps(line, default=str)]) + "\n")
         return {"status": "recorded"}
     return {"status": "ignored"}
 
