@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session as Db
@@ -27,6 +27,10 @@ from cuevision.store.people import role_in, user_for_token
 COOKIE = "cuevision_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+# Path parameters within what every database column holds (a 2**63 id is a 422, not a 500).
+StudyId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+SessionId = Annotated[str, Path(min_length=1, max_length=32, pattern="^[0-9a-f]+$")]
 
 ALL = frozenset(Role)
 # action -> the study roles allowed it

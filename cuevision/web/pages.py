@@ -25,6 +25,8 @@ from cuevision.api.deps import (
     Caller,
     DbDep,
     ServiceDep,
+    SessionId,
+    StudyId,
     optional_caller,
     read_cookie,
     same,
@@ -149,7 +151,7 @@ def studies_page(request: Request, service: ServiceDep, db: DbDep) -> HTMLRespon
 
 
 @router.get("/studies/{study_id}")
-def study_page(study_id: int, request: Request, service: ServiceDep, db: DbDep) -> HTMLResponse:
+def study_page(study_id: StudyId, request: Request, service: ServiceDep, db: DbDep) -> HTMLResponse:
     who = _signed_in(request, service, db)
     study, role = study_role(db, who, study_id, "read")
     found = list_sessions(study_id, who, db, limit=1000)
@@ -167,7 +169,9 @@ def study_page(study_id: int, request: Request, service: ServiceDep, db: DbDep) 
 
 
 @router.get("/studies/{study_id}/cohort")
-def cohort_page(study_id: int, request: Request, service: ServiceDep, db: DbDep) -> HTMLResponse:
+def cohort_page(
+    study_id: StudyId, request: Request, service: ServiceDep, db: DbDep
+) -> HTMLResponse:
     who = _signed_in(request, service, db)
     study, _ = study_role(db, who, study_id, "cohort")
     rows = list(csv.reader(cohort_csv(db, service, study_id).splitlines()))
@@ -175,7 +179,9 @@ def cohort_page(study_id: int, request: Request, service: ServiceDep, db: DbDep)
 
 
 @router.get("/sessions/{session_id}")
-def session_page(session_id: str, request: Request, service: ServiceDep, db: DbDep) -> HTMLResponse:
+def session_page(
+    session_id: SessionId, request: Request, service: ServiceDep, db: DbDep
+) -> HTMLResponse:
     who = _signed_in(request, service, db)
     session, role = session_role(db, who, session_id, "read")
     ls = request.app.state.settings.labelstudio

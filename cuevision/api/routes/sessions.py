@@ -28,6 +28,8 @@ from cuevision.api.deps import (
     DbDep,
     Service,
     ServiceDep,
+    SessionId,
+    StudyId,
     may_see_video,
     session_role,
     study_role,
@@ -170,7 +172,7 @@ async def _ingest(request: Request, service: Service) -> tuple[str, int]:
     },
 )
 async def upload(
-    study_id: int,
+    study_id: StudyId,
     request: Request,
     meta: Annotated[SessionMeta, Query()],
     who: CallerDep,
@@ -232,7 +234,7 @@ async def upload(
 
 @router.get("/studies/{study_id}/sessions")
 def list_sessions(
-    study_id: int,
+    study_id: StudyId,
     who: CallerDep,
     db: DbDep,
     dyad_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -268,13 +270,15 @@ def list_sessions(
 
 
 @router.get("/sessions/{session_id}")
-def get_session(session_id: str, who: CallerDep, db: DbDep) -> SessionOut:
+def get_session(session_id: SessionId, who: CallerDep, db: DbDep) -> SessionOut:
     session, _ = session_role(db, who, session_id, "read")
     return session_out(session, runs_of(db, session.id))
 
 
 @router.delete("/sessions/{session_id}", status_code=204, response_class=Response)
-def delete_session(session_id: str, who: CallerDep, db: DbDep, service: ServiceDep) -> Response:
+def delete_session(
+    session_id: SessionId, who: CallerDep, db: DbDep, service: ServiceDep
+) -> Response:
     """Delete means gone: video (unless another study holds the same file), every stage output,
     the rows, and the Label Studio task. Only the audit row recording the deletion remains."""
     session, _ = session_role(db, who, session_id, "delete")
@@ -322,7 +326,7 @@ def _events(db: Db, session: Session, basis: str) -> list[EventRow]:
 
 
 @router.get("/sessions/{session_id}/candidates")
-def candidates(session_id: str, who: CallerDep, db: DbDep) -> list[EventOut]:
+def candidates(session_id: SessionId, who: CallerDep, db: DbDep) -> list[EventOut]:
     session, _ = session_role(db, who, session_id, "read")
     return [
         EventOut.model_validate(e, from_attributes=True) for e in _events(db, session, "candidates")
@@ -330,7 +334,7 @@ def candidates(session_id: str, who: CallerDep, db: DbDep) -> list[EventOut]:
 
 
 @router.get("/sessions/{session_id}/confirmed")
-def confirmed(session_id: str, who: CallerDep, db: DbDep) -> list[EventOut]:
+def confirmed(session_id: SessionId, who: CallerDep, db: DbDep) -> list[EventOut]:
     session, _ = session_role(db, who, session_id, "read")
     return [
         EventOut.model_validate(e, from_attributes=True) for e in _events(db, session, "confirmed")
@@ -338,7 +342,9 @@ def confirmed(session_id: str, who: CallerDep, db: DbDep) -> list[EventOut]:
 
 
 @router.get("/sessions/{session_id}/metrics")
-def metrics(session_id: str, who: CallerDep, db: DbDep, service: ServiceDep) -> dict[str, Any]:
+def metrics(
+    session_id: SessionId, who: CallerDep, db: DbDep, service: ServiceDep
+) -> dict[str, Any]:
     session, _ = session_role(db, who, session_id, "report")
     data: dict[str, Any] = json.loads(_output(service, session, "metrics.json").read_text())
     return data
@@ -349,7 +355,7 @@ REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; fram
 
 
 @router.get("/sessions/{session_id}/report", response_class=FileResponse)
-def report(session_id: str, who: CallerDep, db: DbDep, service: ServiceDep) -> FileResponse:
+def report(session_id: SessionId, who: CallerDep, db: DbDep, service: ServiceDep) -> FileResponse:
     session, _ = session_role(db, who, session_id, "report")
     path = _output(service, session, "report.html")
     return FileResponse(
@@ -366,7 +372,7 @@ def _export_events(db: Db, session: Session) -> list[Event]:
 
 
 @router.get("/sessions/{session_id}/exports/events.csv", response_class=Response)
-def export_csv(session_id: str, who: CallerDep, db: DbDep) -> Response:
+def export_csv(session_id: SessionId, who: CallerDep, db: DbDep) -> Response:
     """The events (confirmed where there are any) in the interchange CSV; never video or faces."""
     session, _ = session_role(db, who, session_id, "export")
     record(
@@ -387,7 +393,7 @@ def export_csv(session_id: str, who: CallerDep, db: DbDep) -> Response:
 
 
 @router.get("/sessions/{session_id}/exports/events.eaf", response_class=Response)
-def export_eaf(session_id: str, who: CallerDep, db: DbDep) -> Response:
+def export_eaf(session_id: SessionId, who: CallerDep, db: DbDep) -> Response:
     """The events as an ELAN file, one tier per actor and event type."""
     from cuevision.interop.elan import eaf_text
 
@@ -410,7 +416,7 @@ def export_eaf(session_id: str, who: CallerDep, db: DbDep) -> Response:
 
 
 @router.get("/sessions/{session_id}/video", response_class=FileResponse)
-def video(session_id: str, who: CallerDep, db: DbDep, service: ServiceDep) -> FileResponse:
+def video(session_id: SessionId, who: CallerDep, db: DbDep, service: ServiceDep) -> FileResponse:
     """The original video, under the session's consent level; every view is audited."""
     session, role = session_role(db, who, session_id, "read")
     if not may_see_video(role, session.consent):

@@ -11,7 +11,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from cuevision.api.deps import AdminDep, CallerDep, DbDep, ServiceDep, study_role
+from cuevision.api.deps import (
+    AdminDep,
+    CallerDep,
+    DbDep,
+    ServiceDep,
+    StudyId,
+    study_role,
+)
 from cuevision.errors import CuevisionError
 from cuevision.events import spreadsheet_text
 from cuevision.report.tables import COHORT_COLUMNS, long_rows
@@ -74,7 +81,7 @@ def new_study(body: StudyIn, who: AdminDep, db: DbDep) -> StudyOut:
 
 
 @router.get("/studies/{study_id}/members")
-def members(study_id: int, who: CallerDep, db: DbDep) -> list[MemberOut]:
+def members(study_id: StudyId, who: CallerDep, db: DbDep) -> list[MemberOut]:
     study_role(db, who, study_id, "read")
     rows = db.execute(
         select(User, Membership.role)
@@ -86,7 +93,7 @@ def members(study_id: int, who: CallerDep, db: DbDep) -> list[MemberOut]:
 
 
 @router.put("/studies/{study_id}/members")
-def set_member(study_id: int, body: MemberIn, who: CallerDep, db: DbDep) -> MemberOut:
+def set_member(study_id: StudyId, body: MemberIn, who: CallerDep, db: DbDep) -> MemberOut:
     """A study admin (or a site admin) gives a user a role in the study."""
     if who.user.is_admin:
         study = db.get(Study, study_id)
@@ -130,7 +137,7 @@ def cohort_csv(db: DbDep, service: ServiceDep, study_id: int) -> str:
 
 
 @router.get("/studies/{study_id}/cohort.csv", response_class=Response)
-def cohort(study_id: int, who: CallerDep, db: DbDep, service: ServiceDep) -> Response:
+def cohort(study_id: StudyId, who: CallerDep, db: DbDep, service: ServiceDep) -> Response:
     study_role(db, who, study_id, "cohort")
     return Response(cohort_csv(db, service, study_id), media_type="text/csv")
 
