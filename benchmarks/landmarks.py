@@ -10,13 +10,18 @@ the largest sum over the process tree (the extraction and its pose worker), samp
 Last, the clip looped to ``--long-minutes`` at 480p 15 fps shows memory does not grow with length.
 
 Goal: >= 1.0x real time for 720p 30 fps at the default rate on 2 cores; peak memory < 1.5 GB.
-The machine is shared: numbers move with other people's load.
+The machine is shared: numbers move with other people's load. To weigh a change, give
+``--baseline SRC`` (a folder holding another version's ``cuevision`` package, e.g. from
+``git archive HEAD cuevision | tar -x -C SRC``): each extraction then also runs with that code,
+right after this one, so the ratio of the two rows is measured under the same load.
+``--long-minutes 0`` skips the long video.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -68,13 +73,22 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_case(args: list[str], report_every_s: float = 0.0) -> tuple[dict[str, float], int]:
+def run_case(
+    args: list[str], report_every_s: float = 0.0, source: Path | None = None
+) -> tuple[dict[str, float], int]:
     """Run this script's ``--case`` in a subprocess; its JSON result and the tree's peak RSS.
 
-    With ``report_every_s``, prints the peak so far at that interval (for long runs).
+    With ``report_every_s``, prints the peak so far at that interval (for long runs); with
+    ``source``, the subprocess imports ``cuevision`` from that folder.
     """
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
-        [sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        [sys.executable, __file__, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     peak = 0
     start = time.monotonic()
@@ -135,6 +149,10 @@ def main() -> None:
     parser.add_argument("--case", choices=["decode", "extract"])
     parser.add_argument("--video", type=Path)
     parser.add_argument("--fps", type=float, default=0.0)
+    parser.add_argument("--baseline", type=Path, help="folder with another version's cuevision")
+    parser.add_argument(
+        "--default-rate", action="store_true", help="only the default analysis rate (15 Hz)"
+    )
     args = parser.parse_args()
     if args.case:
         print(json.dumps(case(args.case, args.video, args.fps or None)))
@@ -148,13 +166,19 @@ def main() -> None:
     print("| " + " | ".join(header) + " |\n|" + "---|" * len(header), flush=True)
     for name in videos:
         video = args.work / f"{name}.mp4"
-        for label, fps in (("every frame", 0.0), ("every 2nd (15 Hz)", 15.0)):
+        rates = (("every frame", 0.0), ("every 2nd (15 Hz)", 15.0))[args.default_rate :]
+        for label, fps in rates:
             common = ["--video", str(video), "--fps", str(fps)]
             floor, floor_rss = run_case(["--case", "decode", *common])
             floor_fps = floor["frames"] / floor["seconds"]
             _row(f"{name} 30 fps", label, "decode only", floor, floor_fps, floor_rss)
             result, rss = run_case(["--case", "extract", *common])
             _row(f"{name} 30 fps", label, "extraction", result, floor_fps, rss)
+            if args.baseline:
+                result, rss = run_case(["--case", "extract", *common], source=args.baseline)
+                _row(f"{name} 30 fps", label, "extraction, baseline", result, floor_fps, rss)
+    if not args.long_minutes:
+        return
     long_video = args.work / f"long_{args.long_minutes:g}min.mp4"
     make_copy(args.clip, long_video, 640, 480, 15.0, args.long_minutes * 60)
     common = ["--video", str(long_video), "--fps", "15"]

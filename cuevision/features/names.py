@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from cuevision.types import ROLES
 
-FEATURE_VERSION = "2"  # 2: the voice.* columns
+FEATURE_VERSION = "3"  # 2: the voice.* columns; 3: head direction from the pose
 
 PERSON_FEATURES: dict[str, str] = {
     "visible": "1 if this person's face or body pose was found at this time, else 0 (mask)",
@@ -51,6 +51,15 @@ PERSON_FEATURES: dict[str, str] = {
     "(> 0 = moving closer)",
     "trunk_lean": "trunk lean toward the partner in degrees, shoulders over hips in the image "
     "(> 0 = toward the partner); NaN without visible hips",
+    "head_source": "where the head direction comes from: 2 the face mesh, 1 the pose's nose and "
+    "ears (coarse), 0 neither (the quality of the any_* columns)",
+    "pose_yaw": "coarse head yaw in degrees from the pose's nose and ears (> 0 toward image "
+    "right); NaN without the nose and an ear",
+    "pose_pitch": "coarse head pitch in degrees from the pose's nose and ears (> 0 up)",
+    "any_head_to_partner": "head_to_partner from the mesh, else the angle between the pose's head "
+    "direction and the direction to the partner (see head_source)",
+    "any_gaze_to_partner": "gaze_to_partner from the mesh, else the pose's head direction to the "
+    "partner, as any_head_to_partner (see head_source)",
 }
 
 DYAD_FEATURES: dict[str, str] = {

@@ -16,6 +16,14 @@ from cuevision.features import geometry as g
 
 # MediaPipe pose indices.
 POSE_HEAD = (0, 2, 5)  # nose, left eye, right eye
+NOSE, EARS = 0, (7, 8)  # left, right ear
+# Head direction from the pose (2-D, coarse), modelling the head as a sphere seen from the front:
+# the nose sits about one ear-to-ear half-span in front of the ears' axis and, with the head
+# level, about POSE_NOSE_DROP face sizes below the ears; POSE_NOSE_REACH face sizes in front.
+POSE_NOSE_DROP = 0.3
+POSE_NOSE_REACH = 1.1
+POSE_ONE_EAR_YAW = 70.0  # degrees: the far ear hidden, the head turned well away
+MESH, POSE = 2.0, 1.0  # head_source values (0: neither)
 POSE_EYE_OUTER = (3, 6)
 SHOULDERS, HIPS = (11, 12), (23, 24)
 WRISTS = (15, 16)
@@ -105,6 +113,11 @@ def person_features(
     gaze_yaw, gaze_pitch = g.direction_angles(look)
 
     to_partner3 = partner_direction(me, partner, focal_px)
+    pose_yaw, pose_pitch = pose_head_angles(me.pose, unit)
+    pose_forward = forward_from_angles(pose_yaw, pose_pitch)
+    from_pose = g.angle_between(pose_forward, partner_direction(me, partner, focal_px, pose=True))
+    head_to_partner = g.angle_between(rot[..., 2], to_partner3)
+    gaze_to_partner = g.angle_between(look, to_partner3)
 
     hands = np.stack([g.nanmean(me.pose[:, list(h)], axis=1) for h in HANDS], axis=1)
     gaps = np.linalg.norm(hands[:, :, None, :] - partner.points()[:, None, :, :], axis=-1)
@@ -125,8 +138,8 @@ def person_features(
         "roll": pose[:, 2],
         "gaze_yaw": gaze_yaw,
         "gaze_pitch": gaze_pitch,
-        "gaze_to_partner": g.angle_between(look, to_partner3),
-        "head_to_partner": g.angle_between(rot[..., 2], to_partner3),
+        "gaze_to_partner": gaze_to_partner,
+        "head_to_partner": head_to_partner,
         **g.face_shape(me.face, rot),
         "face_motion": g.nanmean(speed(me.face[:, :, :2], fps), axis=1) / unit,
         "body_motion": g.nanmean(speed(me.pose[:, BODY], fps), axis=1) / unit,
@@ -135,21 +148,64 @@ def person_features(
         "hand_approach": -velocity(hand_to_partner, fps),
         "head_approach": head_approach,
         "trunk_lean": trunk_lean(me.pose, toward[:, 0]),
+        "head_source": np.where(
+            np.isfinite(head_to_partner), MESH, np.where(np.isfinite(from_pose), POSE, 0.0)
+        ),
+        "pose_yaw": pose_yaw,
+        "pose_pitch": pose_pitch,
+        "any_head_to_partner": np.where(np.isfinite(head_to_partner), head_to_partner, from_pose),
+        "any_gaze_to_partner": np.where(np.isfinite(gaze_to_partner), gaze_to_partner, from_pose),
     }
 
 
-def partner_direction(me: Body, partner: Body, focal_px: float) -> np.ndarray:
+def partner_direction(
+    me: Body, partner: Body, focal_px: float, *, pose: bool = False
+) -> np.ndarray:
     """(T, 3) camera-axis direction from this person's eyes to the partner's head.
 
     Across the image: the pixel offset at the pair's mean depth (weak perspective, so moving
     the pair in the frame changes nothing); in depth: the difference of the two depths read
     from face sizes (a parent near the webcam is far in front of a child in a high chair).
+    With ``pose``, from this person's head (face centre, else the pose's nose and eyes), for
+    the pose's head direction where the mesh is missing.
     """
     mine, theirs = me.depth(focal_px), partner.depth(focal_px)
-    across = (partner.head() - g.eye_midpoint(me.face)[:, :2]) * ((mine + theirs) / 2 / focal_px)[
-        :, None
-    ]
+    origin = me.head() if pose else g.eye_midpoint(me.face)[:, :2]
+    across = (partner.head() - origin) * ((mine + theirs) / 2 / focal_px)[:, None]
     return np.concatenate([across, (mine - theirs)[:, None]], axis=1)
+
+
+def pose_head_angles(pose: np.ndarray, unit: float) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) coarse head yaw and pitch in degrees from the pose's nose and ears (2-D), NaN
+    without the nose and an ear.
+
+    Yaw: the nose's offset from the ears' midpoint over their half-span (a sphere: 0 facing
+    the camera, +-90 in profile); with one ear hidden, +-``POSE_ONE_EAR_YAW`` toward the side
+    the nose points to. Pitch: the nose's height above its level-head place below the ears,
+    over its reach, in face sizes ``unit``.
+    """
+    nose, ears = pose[:, NOSE], pose[:, list(EARS)]
+    both = np.isfinite(ears).all(axis=(1, 2))
+    middle = g.nanmean(ears, axis=1)
+    half_span = np.abs(ears[:, 0, 0] - ears[:, 1, 0]) / 2
+    offset = nose[:, 0] - middle[:, 0]
+    with np.errstate(invalid="ignore"):
+        yaw = np.where(
+            both,
+            np.degrees(np.arctan2(offset, half_span)),
+            np.sign(offset) * POSE_ONE_EAR_YAW,
+        )
+        lift = ((nose[:, 1] - middle[:, 1]) / unit + POSE_NOSE_DROP) / POSE_NOSE_REACH
+        pitch = np.degrees(np.arcsin(np.clip(lift, -1.0, 1.0)))
+    found = np.isfinite(nose).all(axis=1) & np.isfinite(middle).all(axis=1)
+    return np.where(found, yaw, np.nan), np.where(found, pitch, np.nan)
+
+
+def forward_from_angles(yaw: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    """(T, 3) unit camera-axis direction of yaw and pitch in degrees (the inverse of
+    :func:`geometry.direction_angles`)."""
+    y, p = np.radians(yaw), np.radians(pitch)
+    return np.stack([np.sin(y) * np.cos(p), np.sin(p), np.cos(y) * np.cos(p)], axis=-1)
 
 
 def trunk_lean(pose: np.ndarray, toward_x: np.ndarray) -> np.ndarray:

@@ -28,9 +28,11 @@ Choices, measured on this machine (640x480 Lookit clips, one core each):
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import mediapipe as mp
 import numpy as np
 from mediapipe.tasks import python as mp_tasks
@@ -45,6 +47,9 @@ from cuevision.landmarks.tracking import FaceBox
 
 HEAD_AND_SHOULDERS = slice(0, 13)  # pose landmarks 0..12: face points and both shoulders
 _MODULES = Path(mp.__file__).parent / "modules"
+PAD = 0.15  # the full-range detector sees the frame padded by this fraction of its long side
+SEARCH_SCALE = 2.5  # crop side / head box side, for the search around a pose's head
+SAME_FACE = 0.5  # boxes of the two detectors closer than this many face sizes are one face
 
 
 @dataclass(frozen=True)
@@ -95,9 +100,14 @@ class StrictClock:
 class FaceBackend:
     """Full-range face detection on the frame, then a tracking face mesh per person on a crop."""
 
-    def __init__(self, *, slots: int, min_confidence: float, crop_scale: float) -> None:
-        self._detector = mp.solutions.face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=min_confidence
+    def __init__(
+        self, *, slots: int, min_confidence: float, min_presence: float, crop_scale: float
+    ) -> None:
+        self._far, self._near = (
+            mp.solutions.face_detection.FaceDetection(
+                model_selection=model, min_detection_confidence=min_confidence
+            )
+            for model in (1, 0)
         )
         self._meshes = [
             mp.solutions.face_mesh.FaceMesh(
@@ -105,28 +115,56 @@ class FaceBackend:
                 max_num_faces=1,
                 refine_landmarks=True,
                 min_detection_confidence=min_confidence,
-                min_tracking_confidence=0.5,
+                min_tracking_confidence=min_presence,
             )
             for _ in range(slots)
         ]
         self._crop_scale = crop_scale
 
     def detect(self, image: np.ndarray) -> list[FaceBox]:
-        """Faces in the frame, most confident first."""
-        result = self._detector.process(image)
-        boxes = []
-        for detection in result.detections or []:
-            box = detection.location_data.relative_bounding_box
-            boxes.append(
-                FaceBox(
-                    cx=box.xmin + box.width / 2,
-                    cy=box.ymin + box.height / 2,
-                    w=box.width,
-                    h=box.height,
-                    score=float(detection.score[0]),
-                )
-            )
-        return sorted(boxes, key=lambda b: -b.score)
+        """Faces in the frame from both detectors, most confident first, duplicates merged.
+
+        The full-range model sees the frame padded by ``PAD`` of its long side on every side, so
+        a face cut by the edge is whole to it; the short-range model sees the frame as it is (it
+        expects large faces, and padding shrinks them).
+        """
+        height, width = image.shape[:2]
+        pad = int(round(PAD * max(height, width)))
+        padded = _pad(image, pad)
+        found = _boxes(self._near.process(image), 0, width, height, width, height)
+        found += _boxes(
+            self._far.process(padded), pad, width + 2 * pad, height + 2 * pad, width, height
+        )
+        kept: list[FaceBox] = []
+        for box in sorted(found, key=lambda b: -b.score):
+            if not any(_same_face(box, other, width, height) for other in kept):
+                kept.append(box)
+        return kept
+
+    def detect_near(self, image: np.ndarray, box: FaceBox) -> FaceBox | None:
+        """The most confident face that the short-range detector finds in a square crop of side
+        ``SEARCH_SCALE`` x the larger side of ``box`` around its centre (padded where it leaves
+        the frame), whose centre lies within ``box``; None if none.
+
+        For a head that the pose places but the full-frame detectors missed (a small face
+        looking down, a blurred one): in the crop the face is large, as that model expects.
+        """
+        height, width = image.shape[:2]
+        side = int(max(box.w * width, box.h * height) * SEARCH_SCALE)
+        x0, y0 = int(box.cx * width) - side // 2, int(box.cy * height) - side // 2
+        if side < 16:
+            return None
+        pad = max(0, -x0, -y0, x0 + side - width, y0 + side - height)
+        source = image
+        if pad:
+            source = _pad(image, pad)
+        crop = np.ascontiguousarray(source[y0 + pad : y0 + pad + side, x0 + pad : x0 + pad + side])
+        found = _boxes(self._near.process(crop), 0, side, side, side, side)
+        for face in sorted(found, key=lambda b: -b.score):
+            cx, cy = (x0 + face.cx * side) / width, (y0 + face.cy * side) / height
+            if abs(cx - box.cx) <= box.w / 2 and abs(cy - box.cy) <= box.h / 2:
+                return FaceBox(cx, cy, face.w * side / width, face.h * side / height, face.score)
+        return None
 
     def mesh(self, image: np.ndarray, slot: int, box: FaceBox) -> np.ndarray | None:
         """(478, 3) landmarks of the face in ``box``, normalised to the full frame, or None.
@@ -155,9 +193,42 @@ class FaceBackend:
         return points
 
     def close(self) -> None:
-        self._detector.close()
+        self._far.close()
+        self._near.close()
         for mesh in self._meshes:
             mesh.close()
+
+
+def _pad(image: np.ndarray, pad: int) -> np.ndarray:
+    """``image`` with a black border of ``pad`` pixels on every side."""
+    return np.asarray(
+        cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    )
+
+
+def _boxes(
+    result: object, pad: int, seen_w: int, seen_h: int, width: int, height: int
+) -> list[FaceBox]:
+    """A detector's faces, from the (padded) image it saw to the frame's normalised coordinates."""
+    boxes = []
+    for detection in getattr(result, "detections", None) or []:
+        box = detection.location_data.relative_bounding_box
+        boxes.append(
+            FaceBox(
+                cx=((box.xmin + box.width / 2) * seen_w - pad) / width,
+                cy=((box.ymin + box.height / 2) * seen_h - pad) / height,
+                w=box.width * seen_w / width,
+                h=box.height * seen_h / height,
+                score=float(detection.score[0]),
+            )
+        )
+    return boxes
+
+
+def _same_face(a: FaceBox, b: FaceBox, width: int, height: int) -> bool:
+    """Two boxes whose centres are closer than half the larger face: one face."""
+    size = max(a.w * width, a.h * height, b.w * width, b.h * height)
+    return math.hypot((a.cx - b.cx) * width, (a.cy - b.cy) * height) < SAME_FACE * size
 
 
 class PoseBackend:

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 
 from cuevision import __version__
@@ -41,10 +42,15 @@ if TYPE_CHECKING:
 TRACKS = ("track0", "track1")
 # Bump when extraction or role assignment changes what landmarks.parquet holds for the same
 # settings: it is part of the pipeline's stage key, so an upgrade recomputes old landmarks.
-LANDMARKS_VERSION = 1
+LANDMARKS_VERSION = (
+    2  # 2: two face detectors, faces cut by the edge, faces without a mesh, search near pose heads
+)
 FOLLOWED_SCORE = 0.5  # face_score of a face found by its mesh alone, without a detection
 HEAD_FROM_POSE = 1.2  # face box side / spread of the pose's face points (ears to mouth)
 FOLLOW_BOX = 0.8  # a detection box is about this fraction of the mesh's landmark box
+CLOTHING_SPAN = 0.6  # of the shoulder line, the middle part whose clothes give the colour
+CLOTHING_VISIBILITY = 0.5  # both shoulders at least this visible to read the clothes
+CLOTHING_MIN_PX = 64  # a smaller patch of clothes says nothing
 
 
 def _default_cache() -> Path:
@@ -57,7 +63,8 @@ class LandmarkSettings:
 
     analysis_fps: float | None = ANALYSIS_FPS  # None: every frame
     child_side: Side | None = None  # override of the automatic role assignment
-    face_min_confidence: float = 0.5  # full-range face detection
+    face_min_confidence: float = 0.5  # both face detectors
+    mesh_min_presence: float = 0.2  # face mesh presence to keep tracking a face (blur, turns)
     pose_min_confidence: float = 0.3  # PoseLandmarker detection, presence and tracking
     pose_min_visibility: float = 0.5  # mean visibility of head and shoulders to keep a pose
     crop_scale: float = 2.0  # face crop side / detected face box side, for the mesh
@@ -122,7 +129,10 @@ def extract_landmarks(
         total = min(total, math.floor(info.duration_s * target_fps) + 1)
     out_parquet = Path(out_parquet)
     faces = FaceBackend(
-        slots=2, min_confidence=settings.face_min_confidence, crop_scale=settings.crop_scale
+        slots=2,
+        min_confidence=settings.face_min_confidence,
+        min_presence=settings.mesh_min_presence,
+        crop_scale=settings.crop_scale,
     )
     tracker = Tracker(slots=2, max_gap_s=settings.max_gap_s, default_size_px=0.1 * info.height)
     poses = PoseStream(
@@ -142,16 +152,16 @@ def extract_landmarks(
     try:
         with RowWriter(partial) as writer:
             for done, frame in enumerate(decode(video, target_fps=target_fps), start=1):
-                meshes, scores = _faces(faces, tracker, frame, meshes)
+                meshes, scores, boxes = _faces(faces, tracker, frame, meshes)
                 pose_points, pose_scores = poses.get(frame.index)
                 heads = [_head(p, info.width, info.height) for p in pose_points]
                 pose_of = tracker.assign_poses(heads, frame.t_s)
                 for slot, body in pose_of.items():
                     if slot not in meshes:
                         _face_from_pose(
-                            faces, tracker, frame, slot, pose_points[body], meshes, scores
+                            faces, tracker, frame, slot, pose_points[body], meshes, scores, boxes
                         )
-                row = [np.nan] * 6  # size, roundness, x (face, else pose head) per slot
+                row = [np.nan] * 12  # size, roundness, x (face, else pose head) per slot; colours
                 for slot, label in enumerate(TRACKS):
                     mesh = meshes.get(slot)
                     k = pose_of.get(slot)
@@ -164,11 +174,18 @@ def extract_landmarks(
                         scores.get(slot, 0.0),
                         pose,
                         0.0 if k is None else float(pose_scores[k]),
+                        None if slot not in boxes else (boxes[slot].cx, boxes[slot].cy),
                     )
                     if mesh is not None:
                         row[3 * slot : 3 * slot + 3] = _face_shape(mesh, info.width, info.height)
+                    elif slot in boxes:
+                        box = boxes[slot]
+                        size = math.sqrt(box.w * info.width * box.h * info.height) / FOLLOW_BOX
+                        row[3 * slot : 3 * slot + 3] = (size, math.nan, box.cx)  # mesh's scale
                     elif k is not None:
                         row[3 * slot + 2] = heads[k][0] / info.width
+                    if pose is not None:
+                        row[6 + 3 * slot : 9 + 3 * slot] = _clothing(frame.image, pose)
                 writer.end_frame()
                 evidence.append((*tracker.tracklets(frame.t_s), *row))
                 times.append(frame.t_s)
@@ -180,7 +197,7 @@ def extract_landmarks(
     finally:
         poses.close()
         faces.close()
-    table = np.array(evidence, np.float64).reshape(-1, 8)
+    table = np.array(evidence, np.float64).reshape(-1, 14)
     n = len(table)
     assignment = assign_roles(
         table[:, 0:2].astype(np.int64),
@@ -188,6 +205,7 @@ def extract_landmarks(
         table[:, [3, 6]],
         table[:, [4, 7]],
         settings.child_side,
+        table[:, 8:14].reshape(-1, 2, 3),
     )
     metadata = {
         "width": info.width,
@@ -223,8 +241,12 @@ def extract_landmarks(
 
 def _faces(
     backend: FaceBackend, tracker: Tracker, frame: Frame, previous: dict[int, np.ndarray]
-) -> tuple[dict[int, np.ndarray], dict[int, float]]:
-    """Face meshes and scores by track slot.
+) -> tuple[dict[int, np.ndarray], dict[int, float], dict[int, FaceBox]]:
+    """Face meshes and scores by track slot, and the detections whose mesh failed, by slot.
+
+    A detection without a mesh (a profile, a face cut by the edge) still places the person's
+    face: it keeps the track, tells the roles that two people are in view, and is written as a
+    face without a mesh (``face_source`` 1).
 
     A face the detector misses in this frame (a profile, a close-up, motion blur) is followed by
     its mesh from the previous analysed frame (``previous``), scored ``FOLLOWED_SCORE``; the
@@ -235,11 +257,14 @@ def _faces(
     pixel = [Box(b.cx * width, b.cy * height, math.sqrt(b.w * width * b.h * height)) for b in boxes]
     meshes: dict[int, np.ndarray] = {}
     scores: dict[int, float] = {}
+    unmeshed: dict[int, FaceBox] = {}
     for slot, k in tracker.assign_faces(pixel, frame.t_s).items():
         mesh = backend.mesh(frame.image, slot, boxes[k])
+        scores[slot] = boxes[k].score
         if mesh is not None:
             meshes[slot] = mesh
-            scores[slot] = boxes[k].score
+        else:
+            unmeshed[slot] = boxes[k]
     for slot, last in previous.items():
         if slot in meshes:
             continue
@@ -250,7 +275,7 @@ def _faces(
         if mesh is not None:
             size = math.sqrt(float(w) * width * float(h) * height)
             _keep_found(tracker, slot, frame, mesh, size, meshes, scores)
-    return meshes, scores
+    return meshes, scores, {s: b for s, b in unmeshed.items() if s not in meshes}
 
 
 def _keep_found(
@@ -296,11 +321,14 @@ def _face_from_pose(
     pose: np.ndarray,
     meshes: dict[int, np.ndarray],
     scores: dict[int, float],
+    boxes: dict[int, FaceBox],
 ) -> None:
-    """Look for the face of a body whose face neither the detector nor the mesh found.
+    """Look for the face of a body whose face neither the detectors nor the mesh found.
 
     The crop is centred on the pose's face points (0..10), sized by their spread; the mesh's own
-    detector then works on a face at a good scale. Adds to ``meshes`` and ``scores``.
+    detector then works on a face at a good scale. Where the mesh fails and no detection placed
+    the face yet, the short-range detector searches a crop around the head (``detect_near``).
+    Adds to ``meshes``, ``scores`` and ``boxes``.
     """
     height, width = frame.image.shape[:2]
     points = pose[:11, :2] * (width, height)
@@ -310,6 +338,48 @@ def _face_from_pose(
     mesh = backend.mesh(frame.image, slot, box)
     if mesh is not None:
         _keep_found(tracker, slot, frame, mesh, side, meshes, scores)
+        if slot in meshes:
+            boxes.pop(slot, None)
+        return
+    if slot in boxes:
+        return
+    found = backend.detect_near(frame.image, box)
+    if found is None:
+        return
+    at = np.array([found.cx, found.cy])
+    if not _own_face(tracker, slot, frame, at, meshes) or any(
+        np.hypot(*((at - (b.cx, b.cy)) / (b.w, b.h))) < 0.5 for b in boxes.values()
+    ):
+        return
+    boxes[slot] = found
+    scores[slot] = found.score
+    size = math.sqrt(found.w * width * found.h * height)
+    tracker.follow_face(slot, Box(found.cx * width, found.cy * height, size), frame.t_s)
+
+
+def _clothing(image: np.ndarray, pose: np.ndarray) -> tuple[float, float, float]:
+    """Mean CIELAB colour of the clothes under a pose's shoulders (NaN where not in view).
+
+    The patch spans the middle ``CLOTHING_SPAN`` of the shoulder line across, and reaches down
+    from it by half the shoulders' width: the chest, whatever the hips do.
+    """
+    height, width = image.shape[:2]
+    shoulders = pose[[11, 12]]
+    if (shoulders[:, 3] < CLOTHING_VISIBILITY).any():
+        return (math.nan, math.nan, math.nan)
+    (lx, ly), (rx, ry) = shoulders[:, :2] * (width, height)
+    span = abs(lx - rx)
+    middle, top = (lx + rx) / 2, max(ly, ry) + 0.1 * span
+    x0, x1 = (
+        int(max(middle - CLOTHING_SPAN * span / 2, 0)),
+        int(min(middle + CLOTHING_SPAN * span / 2, width)),
+    )
+    y0, y1 = int(max(top, 0)), int(min(top + span / 2, height))
+    if (x1 - x0) * (y1 - y0) < CLOTHING_MIN_PX:
+        return (math.nan, math.nan, math.nan)
+    patch = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB)
+    lab = patch.reshape(-1, 3).mean(axis=0) * (100 / 255, 1, 1) - (0, 128, 128)  # L 0..100
+    return (float(lab[0]), float(lab[1]), float(lab[2]))
 
 
 def _head(pose: np.ndarray, width: int, height: int) -> tuple[float, float]:

@@ -22,7 +22,13 @@ column         type                                   meaning
                                                       no face
 ``pose``       fixed_size_list<float32>[132]          33 pose points x, y, z, visibility:
                                                       ``reshape(33, 4)``; NaN where no pose
+``face_source`` int8                                  what found the face: 2 the mesh, 1 a face
+                                                      detection alone (a profile or a face cut by
+                                                      the edge, where the mesh fails: face_cx,
+                                                      face_cy from the box, ``face`` NaN), 0 none
 =============  =====================================  ============================================
+
+``face_source`` came with landmarks version 2; files without it read as before (a face is a mesh).
 
 Coordinates are MediaPipe's normalised image coordinates of the upright (rotated) frame: x across
 the width, y down the height, z on the scale of x. Every analysed frame has exactly one row per
@@ -61,8 +67,11 @@ SCHEMA = pa.schema(
         ("face_cy", pa.float32()),
         ("face", pa.list_(pa.float32(), FACE_SIZE)),
         ("pose", pa.list_(pa.float32(), POSE_SIZE)),
+        ("face_source", pa.int8()),
     ]
 )
+REQUIRED = SCHEMA.names[:9]  # every version's columns; face_source is newer
+FROM_MESH, FROM_BOX = 2, 1  # face_source values (0: no face)
 
 
 class LandmarksFileError(CuevisionError):
@@ -93,17 +102,21 @@ class RowWriter:
         face_score: float,
         pose: np.ndarray | None,
         pose_score: float,
+        box: tuple[float, float] | None = None,
     ) -> None:
+        """One row; without a mesh (``face`` None), ``box`` is the centre of a face detection."""
         rows = self._rows
         rows["frame"].append(frame)
         rows["t_s"].append(t_s)
         rows["role"].append(label)
         if face is None:
-            rows["face_score"].append(0.0)
-            rows["face_cx"].append(np.nan)
-            rows["face_cy"].append(np.nan)
+            rows["face_score"].append(0.0 if box is None else face_score)
+            rows["face_cx"].append(np.nan if box is None else min(max(box[0], 0.0), 1.0))
+            rows["face_cy"].append(np.nan if box is None else min(max(box[1], 0.0), 1.0))
             rows["face"].append(np.full(FACE_SIZE, np.nan, np.float32))
+            rows["face_source"].append(0 if box is None else FROM_BOX)
         else:
+            rows["face_source"].append(FROM_MESH)
             rows["face_score"].append(face_score)
             low, high = face[:, :2].min(axis=0), face[:, :2].max(axis=0)
             centre = np.clip((low + high) / 2, 0.0, 1.0)
@@ -209,7 +222,7 @@ def _schema(path: Path) -> pa.Schema:
         raise LandmarksFileError(
             f"{path}: not a readable Parquet file ({error}); run `cuevision landmarks` again"
         ) from None
-    missing = [name for name in SCHEMA.names if name not in schema.names]
+    missing = [name for name in REQUIRED if name not in schema.names]
     if missing or METADATA_KEY not in (schema.metadata or {}):
         raise LandmarksFileError(
             f"{path}: not a cuevision landmarks file (missing {missing or 'metadata'}); "
@@ -221,7 +234,7 @@ def _schema(path: Path) -> pa.Schema:
 def read_landmarks(path: Path) -> LandmarkTracks:
     """Both roles' landmarks, aligned over the analysed frames."""
     meta = read_metadata(path)
-    table = pq.read_table(str(path), columns=SCHEMA.names)
+    table = pq.read_table(str(path), columns=list(REQUIRED))
     roles: dict[Role, PersonTrack] = {}
     frames: np.ndarray | None = None
     times: np.ndarray | None = None

@@ -25,10 +25,12 @@ Each connected part takes the assignment the votes favour. Then, where that puts
 people's faces on clearly different sides of the image, every sighting (a face, or a body whose
 face is hidden) adds half a vote for the role whose side it is on, and the parts are decided
 again: people in a play session rarely swap sides, and this carries the roles to tracklets with
-little evidence of their own. ``confidence`` is the net agreement of all votes with the chosen
-roles, ``(agree - disagree) / total``, 0..1. The override
-``child_side`` replaces the votes by the side: +1 per frame for the tracklet on the child's side
-of its partner, or of the image centre when alone; confidence 1.
+little evidence of their own. Likewise people keep their clothes: where the two roles' clothing
+(the mean colour under each pose's shoulders) differs clearly, every sighting with a body adds
+half a vote for the role whose colour it wears. ``confidence`` is the net agreement of all votes
+with the chosen roles, ``(agree - disagree) / total``, 0..1. The override ``child_side``
+replaces the votes by the side: +1 per frame for the tracklet on the child's side of its
+partner, or of the image centre when alone; confidence 1.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ SIDE_WEIGHT = 0.5  # a sighting on one role's side: half a vote
 PAIRED_SIZE_STEP = 1.25  # of two faces, one this much smaller: a full vote ...
 PAIRED_SIZE_CAP = 2.0  # ... and at most two (1.56x), which outweighs roundness
 ALONE_SIZE_WEIGHT = 0.25  # a lone face smaller than the session's median: a quarter vote
+COLOUR_APART = 15.0  # the roles' median clothing colours this far apart (CIELAB): a cue
+COLOUR_WEIGHT = 0.5  # a sighting in one role's clothes: half a vote
+MIN_COLOUR_FRAMES = 10  # frames of each role's clothes needed to know their colour
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,11 @@ def assign_roles(
     roundness: np.ndarray,
     x: np.ndarray,
     child_side: Side | None = None,
+    colour: np.ndarray | None = None,
 ) -> RoleAssignment:
     """Roles from (N, 2) per-frame, per-slot arrays: tracklet id (-1 none), face size px,
-    face roundness, and x of the face centre (else of the pose's head; NaN where nobody).
+    face roundness, and x of the face centre (else of the pose's head; NaN where nobody);
+    ``colour`` (N, 2, 3): the mean CIELAB colour of the clothing under each pose's shoulders.
 
     >>> t = np.array([[0, 1], [0, 1], [0, -1]])
     >>> size = np.array([[80.0, 40.0], [82.0, 41.0], [79.0, np.nan]])
@@ -82,11 +89,15 @@ def assign_roles(
         )
     votes = _votes(size, roundness)
     first, _ = _solve(tracklet, faces, votes)
-    side = _side_prior(tracklet, x, size, _child_slot(tracklet, first, faces))
-    is_child, confidence = _solve(tracklet, faces, votes + side)
+    first_slot = _child_slot(tracklet, first, faces)
+    side = _side_prior(tracklet, x, size, first_slot)
+    looks = np.zeros(x.shape) if colour is None else _colour_prior(tracklet, colour, first_slot)
+    is_child, confidence = _solve(tracklet, faces, votes + side + looks)
     method = f"face roundness and size votes over {len(is_child)} tracklets"
     if side.any():
         method += ", and which side each person keeps"
+    if looks.any():
+        method += ", and the colour of each person's clothes"
     return RoleAssignment(_child_slot(tracklet, is_child, faces), confidence, method)
 
 
@@ -161,24 +172,56 @@ def _side_prior(
     return np.where((tracklet >= 0) & np.isfinite(x), votes, 0.0)
 
 
+def _colour_prior(tracklet: np.ndarray, colour: np.ndarray, child_slot: np.ndarray) -> np.ndarray:
+    """(N, 2) votes for people keeping their clothes, from a first assignment.
+
+    Where the first assignment gives the child's and the caregiver's clothing clearly different
+    median colours (at least ``COLOUR_APART`` CIELAB units apart), every sighting with a body
+    votes up to ``COLOUR_WEIGHT`` for the role whose colour it is nearer: this carries a person's
+    role through stretches where only one face is seen, or across a gap that ends a tracklet.
+    """
+    rows = np.arange(len(colour))
+    seen = np.isfinite(colour).all(axis=2) & (tracklet >= 0)
+    child = colour[rows, child_slot][seen[rows, child_slot]]
+    carer = colour[rows, 1 - child_slot][seen[rows, 1 - child_slot]]
+    if len(child) < MIN_COLOUR_FRAMES or len(carer) < MIN_COLOUR_FRAMES:
+        return np.zeros(tracklet.shape)
+    child_ref, carer_ref = np.median(child, axis=0), np.median(carer, axis=0)
+    apart = float(np.linalg.norm(child_ref - carer_ref))
+    if apart < COLOUR_APART:
+        return np.zeros(tracklet.shape)
+    nearer_carer = np.linalg.norm(colour - carer_ref, axis=2) - np.linalg.norm(
+        colour - child_ref, axis=2
+    )
+    votes = COLOUR_WEIGHT * np.clip(nearer_carer / apart, -1.0, 1.0)
+    return np.where(seen, votes, 0.0)
+
+
 def _votes(size: np.ndarray, roundness: np.ndarray) -> np.ndarray:
-    """(N, 2) child votes per frame and slot (see module docstring)."""
+    """(N, 2) child votes per frame and slot (see module docstring).
+
+    A face without a mesh (a detection alone: ``roundness`` NaN) votes by its size only.
+    """
     votes = np.zeros(size.shape, np.float64)
-    seen = np.isfinite(size) & np.isfinite(roundness)
+    seen = np.isfinite(size)
     if not seen.any():
         return votes
+    round_seen = seen & np.isfinite(roundness)
     paired = seen.all(axis=1)
     alone = seen & ~paired[:, None]
     # paired: the rounder and the smaller face of the two
-    rounder = np.clip((roundness[paired, 1] - roundness[paired, 0]) / ROUNDNESS_STEP, -1, 1)
+    with np.errstate(invalid="ignore"):
+        rounder = np.clip((roundness[paired, 1] - roundness[paired, 0]) / ROUNDNESS_STEP, -1, 1)
     smaller = np.log(size[paired, 0] / size[paired, 1]) / np.log(PAIRED_SIZE_STEP)
-    votes[paired, 1] = rounder + np.clip(smaller, -PAIRED_SIZE_CAP, PAIRED_SIZE_CAP)
+    votes[paired, 1] = np.nan_to_num(rounder) + np.clip(smaller, -PAIRED_SIZE_CAP, PAIRED_SIZE_CAP)
     votes[paired, 0] = -votes[paired, 1]
     # alone: against the session's medians
-    centre = np.median(roundness[seen])
     ratio = np.log(np.median(size[seen]) / size[alone]) / np.log(SIZE_RATIO_STEP)
-    votes[alone] = np.clip((roundness[alone] - centre) / ROUNDNESS_STEP, -1, 1)
-    votes[alone] += ALONE_SIZE_WEIGHT * np.clip(ratio, -1.0, 1.0)
+    votes[alone] = ALONE_SIZE_WEIGHT * np.clip(ratio, -1.0, 1.0)
+    if round_seen.any():
+        centre = np.median(roundness[round_seen])
+        lone_round = alone & round_seen
+        votes[lone_round] += np.clip((roundness[lone_round] - centre) / ROUNDNESS_STEP, -1, 1)
     return votes
 
 

@@ -60,3 +60,24 @@ def test_nobody_at_all() -> None:
     rows = [(-1, NAN, NAN, NAN, -1, NAN, NAN, NAN)] * 3
     result = assign_roles(*_evidence(rows))
     assert result.child_slot.shape == (3,) and result.confidence == 0.0
+
+
+def test_clothes_carry_a_role_through_a_lone_stretch() -> None:
+    """Both people side by side for 20 frames (adult in red, child in blue), then a third
+    tracklet alone whose face misleads (a large, long face: the child seen close, in profile):
+    in blue clothes it is the child; without colours, the face votes make it the caregiver.
+    Faces without a mesh (roundness NaN) still count: two faces seen together."""
+    adult, child = (0, 120.0, 0.82, 0.5), (1, 70.0, 0.97, 0.5)
+    alone = (2, 125.0, 0.80, 0.5)
+    none = (-1, NAN, NAN, NAN)
+    rows = [(*adult, *child)] * 20 + [(*alone, *none)] * 20
+    rows[0] = (0, 120.0, NAN, 0.5, 1, 70.0, NAN, 0.5)  # no mesh on either face
+    red, blue, unknown = (50.0, 60.0, 40.0), (40.0, 10.0, -50.0), (NAN, NAN, NAN)
+    colour = np.array([(red, blue)] * 20 + [(blue, unknown)] * 20)
+    evidence = _evidence(rows)
+    assert assign_roles(*evidence).child_slot[20:].tolist() == [1] * 20  # slot 0: caregiver
+    dressed = assign_roles(*evidence, colour=colour)
+    assert dressed.child_slot.tolist() == [1] * 20 + [0] * 20
+    assert "clothes" in dressed.method
+    same = np.array([(red, red)] * 20 + [(red, unknown)] * 20)  # alike clothes: no cue
+    assert "clothes" not in assign_roles(*evidence, colour=same).method
