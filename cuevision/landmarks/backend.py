@@ -2,14 +2,19 @@
 
 Choices, measured on this machine (640x480 Lookit clips, one core each):
 
-- **Faces: full-range face detection, then a 478-point face mesh on a crop around each face.**
+- **Faces: two face detectors, then a 478-point face mesh on a crop around each face.**
   Full-frame FaceMesh misses faces narrower than ~100 px and often misses the parent in home
-  clips; the full-range detector (``model_selection=1``, ~4 ms a frame) found two faces in 98% of
-  the frames of ``6c6MZQ...ThatsNotAHat``, and the mesh on each crop (~4 ms a face) then succeeds.
-  Each tracked person keeps their own FaceMesh in tracking mode, so from frame to frame the mesh
-  follows its own landmarks inside the crop and rarely re-runs its internal detector; that also
-  lets ``extract`` follow a face the detector misses (profiles, close-ups) from the previous
-  frame's mesh, or look for it around its body's head.
+  clips. The full-range detector (``model_selection=1``, ~4 ms a frame) finds small faces; it
+  sees the frame padded by ``PAD`` on every side, so that a face cut by the edge is whole to it.
+  The short-range detector (``model_selection=0``, ~2 ms) finds the large, close, turned faces
+  of webcam play: on frames of the 26 reference clips of two dyads, it found 88% of the faces
+  both coders saw, the full-range one 56% (profiles: 94% against 51%). Boxes of both are merged
+  when their centres are within ``SAME_FACE`` face sizes. The mesh (~4 ms a face) then runs on
+  each crop, and fails on most profiles even so (its landmark model does); the extraction keeps
+  such a face as a box without a mesh. Each tracked person keeps their own FaceMesh in tracking
+  mode, so from frame to frame the mesh follows its own landmarks inside the crop and rarely
+  re-runs its internal detector; that also lets ``extract`` follow a face the detectors miss
+  from the previous frame's mesh, or look for it around its body's head (``detect_near``).
 - **Poses: Tasks ``PoseLandmarker(num_poses=2)``** (~35 ms a frame), because the legacy ``Pose``
   finds one person only. Its model bundle is built here, offline, from the wheel's own
   ``pose_detection.tflite`` and ``pose_landmark_full.tflite`` (the latter given the input

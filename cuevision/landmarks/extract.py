@@ -1,9 +1,11 @@
 """Video in, ``landmarks.parquet`` out: faces, poses, tracks and roles, on two cores.
 
-Pose, the slowest part (~35 ms a frame against ~14 ms for two faces), runs in a second process
-(``pose_worker``) on the second core. The main process decodes, finds faces, tracks,
-and streams rows to a temporary Parquet file labelled by track; once the whole video is seen,
-roles are decided and the file is rewritten, a row group at a time, with role labels.
+Pose, the slowest part (~35 ms a frame against ~20 ms for two faces), runs in a second process
+(``pose_worker``) on the second core. The main process decodes, finds faces, tracks, reads the
+colour of each body's clothes (role evidence), and streams rows to a temporary Parquet file
+labelled by track; once the whole video is seen, roles are decided and the file is rewritten, a
+row group at a time, with role labels. A face is written with its mesh where the mesh succeeds,
+else as the detection's box alone (``face_source`` 1: profiles, faces cut by the edge).
 
 Analysis rate: by default the frames nearest a 15 Hz grid (every frame of slower sources).
 15 Hz keeps every frame of the 7.5-15 fps home webcams, resolves gaze shifts and smiles
@@ -375,7 +377,7 @@ def _clothing(image: np.ndarray, pose: np.ndarray) -> tuple[float, float, float]
         int(min(middle + CLOTHING_SPAN * span / 2, width)),
     )
     y0, y1 = int(max(top, 0)), int(min(top + span / 2, height))
-    if (x1 - x0) * (y1 - y0) < CLOTHING_MIN_PX:
+    if min(x1 - x0, y1 - y0) < 2 or (x1 - x0) * (y1 - y0) < CLOTHING_MIN_PX:
         return (math.nan, math.nan, math.nan)
     patch = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB)
     lab = patch.reshape(-1, 3).mean(axis=0) * (100 / 255, 1, 1) - (0, 128, 128)  # L 0..100

@@ -2,31 +2,35 @@
 
 Schema (stable; downstream tools rely on the first seven columns):
 
-=============  =====================================  ============================================
-column         type                                   meaning
-=============  =====================================  ============================================
-``frame``      int64                                  index of the frame in decode order (0-based)
-``t_s``        float64                                true PTS seconds from the first frame
-``role``       string                                 ``caregiver`` or ``child``
-``face_score`` float32                                face detection confidence, 0.5 for a face
-                                                      found by its mesh alone (followed from the
-                                                      last frame or near its body); 0 where none
-``pose_score`` float32                                mean visibility of pose landmarks 0..12
-                                                      (head and shoulders); 0 where no pose, or
-                                                      where that body never showed a face
-``face_cx``    float32                                face centre (middle of the landmarks' box),
-``face_cy``    float32                                normalised 0..1 on the upright frame; NaN
-                                                      where no face
-``face``       fixed_size_list<float32>[1434]         478 face-mesh points (with iris) x, y, z,
-                                                      point-major: ``reshape(478, 3)``; NaN where
-                                                      no face
-``pose``       fixed_size_list<float32>[132]          33 pose points x, y, z, visibility:
-                                                      ``reshape(33, 4)``; NaN where no pose
-``face_source`` int8                                  what found the face: 2 the mesh, 1 a face
-                                                      detection alone (a profile or a face cut by
-                                                      the edge, where the mesh fails: face_cx,
-                                                      face_cy from the box, ``face`` NaN), 0 none
-=============  =====================================  ============================================
+===============  =====================================  ============================================
+column           type                                   meaning
+===============  =====================================  ============================================
+``frame``        int64                                  index of the frame in decode order
+                                                        (0-based)
+``t_s``          float64                                true PTS seconds from the first frame
+``role``         string                                 ``caregiver`` or ``child``
+``face_score``   float32                                face detection confidence, 0.5 for a
+                                                        face found by its mesh alone (followed
+                                                        from the last frame or near its body); 0
+                                                        where none
+``pose_score``   float32                                mean visibility of pose landmarks 0..12
+                                                        (head and shoulders); 0 where no pose, or
+                                                        where that body never showed a face
+``face_cx``      float32                                face centre (middle of the landmarks' box,
+``face_cy``      float32                                else of the detection's box), normalised
+                                                        0..1 on the upright frame; NaN where no
+                                                        face
+``face``         fixed_size_list<float32>[1434]         478 face-mesh points (with iris) x, y, z,
+                                                        point-major: ``reshape(478, 3)``; NaN where
+                                                        no face
+``pose``         fixed_size_list<float32>[132]          33 pose points x, y, z, visibility:
+                                                        ``reshape(33, 4)``; NaN where no pose
+``face_source``  int8                                   what found the face: 2 the mesh, 1 a face
+                                                        detection alone (a profile or a face cut
+                                                        by the edge, where the mesh fails:
+                                                        face_cx, face_cy from the box, ``face``
+                                                        NaN), 0 none
+===============  =====================================  ============================================
 
 ``face_source`` came with landmarks version 2; files without it read as before (a face is a mesh).
 

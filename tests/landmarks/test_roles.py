@@ -81,3 +81,23 @@ def test_clothes_carry_a_role_through_a_lone_stretch() -> None:
     assert "clothes" in dressed.method
     same = np.array([(red, red)] * 20 + [(red, unknown)] * 20)  # alike clothes: no cue
     assert "clothes" not in assign_roles(*evidence, colour=same).method
+
+
+def test_clothing_colour_read_under_the_shoulders_and_nowhere_else() -> None:
+    from cuevision.landmarks.extract import _clothing
+
+    image = np.zeros((100, 100, 3), np.uint8)
+    image[40:80, 20:80] = (200, 30, 30)  # a red shirt
+    pose = np.zeros((33, 4), np.float32)
+    pose[11] = (0.7, 0.35, 0, 0.9)
+    pose[12] = (0.3, 0.35, 0, 0.9)
+    lightness, red, _ = _clothing(image, pose)
+    assert 30 < lightness < 60 and red > 40
+    for away in [(1.4, 1.3), (-0.6, 1.5), (0.5, -0.9)]:  # shoulders guessed outside the frame
+        off = pose.copy()
+        off[[11, 12], 0] += away[0]
+        off[[11, 12], 1] += away[1]
+        assert np.isnan(_clothing(image, off)).all()
+    hidden = pose.copy()
+    hidden[12, 3] = 0.2
+    assert np.isnan(_clothing(image, hidden)).all()
