@@ -3,14 +3,10 @@ store tests run on SQLite and on PostgreSQL alike."""
 
 from __future__ import annotations
 
-import glob
 import importlib.util
 import itertools
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,45 +20,18 @@ from cuevision.api import ApiSettings, ServiceSettings, create_app
 from cuevision.api.deps import Service
 from cuevision.store.db import make_engine, sessions, sqlite_url, upgrade
 
+from . import pg
+
 _counter = itertools.count()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    """initdb refuses root; CI runs as root, so the cluster runs as the postgres user there."""
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """``postgresql+psycopg://...`` of a cluster started in a temp folder on a free port."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
+    if pg.initdb() is None:
         pytest.skip("PostgreSQL is not installed: `apt-get install -y postgresql` (.ci/run does)")
-    bindir = Path(found[-1]).parent
-    # not under pytest's tmp folder: the postgres user cannot enter root's 0700 folders
-    root = Path(tempfile.mkdtemp(prefix="cuevision-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-    data, port = root / "data", _free_port()
-    subprocess.run(
-        _as_postgres([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "cuevision"]),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg_ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w"]
-    subprocess.run(_as_postgres([*pg_ctl, "-o", options, "start"]), check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://cuevision@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(_as_postgres([*pg_ctl, "-m", "immediate", "stop"]), capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    with pg.cluster() as url:
+        yield url
 
 
 def fresh_postgres(server: str) -> str:
