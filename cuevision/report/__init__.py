@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cuevision.events import write_events
 from cuevision.files import make_private_dir, write_json, write_text
 from cuevision.metrics.session import Basis, session_metrics
 from cuevision.metrics.signals import read_signals
@@ -60,6 +61,8 @@ def write_session_outputs(
     data = _plain(metrics.to_dict())
     make_private_dir(outdir)
     write_tables(outdir, metrics)
+    if metrics.voices is not None:  # the audio's vocalisations, as events of the vocal scheme
+        write_events(outdir / "voices.csv", metrics.voices.vocalisations)
     write_text(
         outdir / "report.html", render_report(metrics, scheme, title or f"Session {outdir.name}")
     )

@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 from cuevision.audio import measure_voice, voice_grid
+from cuevision.events import read_events
 from cuevision.features import read_features
-from tests.conftest import RunCli
+from cuevision.metrics.session import session_metrics
+from cuevision.scheme import load_scheme
+from tests.conftest import ROOT, RunCli
 
 
 def test_voice_measures_of_the_real_clip(clip_6c6: Path) -> None:
@@ -48,6 +51,18 @@ def test_process_measures_the_voices_of_a_real_clip(processed_real: Path) -> Non
     assert "conversational turns" in html and "Audio absent" not in html
 
 
+def test_the_vocalisations_are_events_of_the_vocal_scheme(processed_real: Path) -> None:
+    """voices.csv reads back under the vocal scheme, and its metrics time the caregiver's
+    vocal replies as metrics.json's voices do."""
+    scheme = load_scheme(ROOT / "annotation" / "schemes" / "vocal.yaml")
+    events = read_events(processed_real / "voices.csv", scheme)
+    voices = json.loads((processed_real / "metrics.json").read_text())["voices"]
+    assert len(events) == len(voices["vocalisations"])
+    metrics = session_metrics(events, scheme=scheme, duration_s=17.16, basis="candidates")
+    replies = metrics.latency["child_vocalises"].to_dict()
+    assert replies["latencies_s"] == voices["caregiver_replies"]["latencies_s"]
+
+
 def test_a_video_without_audio_works_and_the_report_says_so(processed_synthetic: Path) -> None:
     assert json.loads((processed_synthetic / "video.json").read_text())["has_audio"] is False
     assert json.loads((processed_synthetic / "metrics.json").read_text())["voices"] == {
@@ -57,3 +72,4 @@ def test_a_video_without_audio_works_and_the_report_says_so(processed_synthetic:
     assert (series.column("voice.present") == 0).all()
     assert np.isnan(series.column("voice.child_vocalising")).all()
     assert "Audio absent" in (processed_synthetic / "report.html").read_text()
+    assert (processed_synthetic / "voices.csv").read_text().count("\n") == 1  # header only
