@@ -28,7 +28,7 @@ from cuevision.scheme import load_scheme
 from cuevision.train.card import pooled
 from cuevision.train.data import PURPOSES, Session, load_dataset, simulated_sessions, split_seeds
 from cuevision.train.fit import FitSettings
-from cuevision.train.run import TrainSettings, fit_detector, load_real
+from cuevision.train.run import TrainSettings, fit_detector, load_real, training_features
 
 
 def score(detector: Detector, test: list[Session], tolerance_s: float) -> dict[str, object]:
@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--sim-dyads", type=int, default=100)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -59,7 +60,7 @@ def main() -> None:
     settings = TrainSettings(
         seed=args.seed,
         sim_dyads=0,
-        fit=FitSettings(epochs=args.epochs, steps_per_epoch=args.steps),
+        fit=FitSettings(epochs=args.epochs, steps_per_epoch=args.steps, lr=args.lr, threads=1),
     )
     started = time.perf_counter()
     seeds = split_seeds(args.sim_dyads, args.seed)
@@ -74,7 +75,8 @@ def main() -> None:
         sim["validation"],
         spec="pretrained@sim",
         scheme=scheme,
-        settings=replace(settings, fit=FitSettings()),
+        settings=replace(settings, fit=FitSettings(threads=1)),
+        features=training_features(sessions),
     ).detector
     print(
         f"pretrained on {args.sim_dyads} simulated dyads ({time.perf_counter() - started:.0f} s)",

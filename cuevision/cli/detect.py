@@ -57,6 +57,14 @@ def train(
     ] = False,
     epochs: Annotated[int, typer.Option(help="Training epochs.")] = 12,
     steps: Annotated[int, typer.Option(help="Batches per epoch.")] = 60,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (one-cycle schedule).")] = 3e-3,
+    tune_folds: Annotated[
+        int,
+        typer.Option(
+            help="Without a validation dyad, tune on the training sessions cross-fitted in this "
+            "many folds (each scored by a network that did not see it); < 2: as fitted."
+        ),
+    ] = 0,
     threads: Annotated[
         int, typer.Option(help="Torch threads (the result depends on it; 1 on a busy machine).")
     ] = 2,
@@ -84,6 +92,8 @@ def train(
         raise CuevisionError(
             f"--sim-dyads must be at least 2 (train and test), or 0 with --data, not {sim_dyads}"
         )
+    if not lr > 0:
+        raise CuevisionError(f"--lr must be > 0, not {lr}")
     if threads < 1:
         raise CuevisionError(f"--threads must be at least 1, not {threads}")
     if not 0.0 <= real_fraction <= 1.0:
@@ -133,8 +143,13 @@ def train(
         base=base,
         cross_dyad=cross_dyad,
         fit=FitSettings(
-            epochs=epochs, steps_per_epoch=steps, real_fraction=real_fraction, threads=threads
+            epochs=epochs,
+            steps_per_epoch=steps,
+            real_fraction=real_fraction,
+            threads=threads,
+            lr=lr,
         ),
+        tune_folds=tune_folds,
         models_dir=models_dir or writable_models_dir(),
         force=force,
     )

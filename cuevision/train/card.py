@@ -289,7 +289,8 @@ def write_card(
         f"--epochs {config['training']['fit']['epochs']} "
         f"--steps {config['training']['fit']['steps_per_epoch']} "
         f"--real-fraction {config['training']['fit']['real_fraction']:g} "
-        f"--threads {config['training']['fit']['threads']}"
+        f"--threads {config['training']['fit']['threads']} --lr {config['training']['fit']['lr']:g}"
+        f" --tune-folds {config['training']['tune_folds']}"
         + (" --data MANIFEST" if data else "")
         + (f" --base {config['base']}" if config.get("base") else "")
         + (" --cross-dyad" if config["training"].get("cross_dyad") else "")

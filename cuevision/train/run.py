@@ -24,7 +24,8 @@ import torch
 
 from cuevision.detect.infer import Detector, load_detector
 from cuevision.detect.inputs import Normaliser
-from cuevision.detect.model import Architecture, n_parameters
+from cuevision.detect.model import Architecture, CueTCN, n_parameters
+from cuevision.detect.postprocess import FrameScores
 from cuevision.detect.registry import EVALUATION_FILE, ModelError, default_model, version_folder
 from cuevision.detect.tune import Tuned, tune
 from cuevision.errors import CuevisionError
@@ -64,6 +65,7 @@ class TrainSettings:
     real_cache: Path | None = None  # cached landmarks of the data set's video-only sessions
     base: str | None = None  # NAME@VERSION to fine-tune: its architecture, normaliser, weights
     cross_dyad: bool = False  # also evaluate the recipe dyad by dyad (leave one dyad out)
+    tune_folds: int = 0  # cross-fitting folds when tuning on the training sessions; < 2: none
     channels: int = 32
     levels: int = 4
     kernel: int = 5
@@ -95,8 +97,10 @@ class Fitted:
     history: list[dict[str, float]]
 
 
-def tuning_sessions(train: Sequence[Session], val: Sequence[Session]) -> tuple[list[Session], str]:
-    """Where post-processing is tuned, and how to say so.
+def tuning_sessions(
+    train: Sequence[Session], val: Sequence[Session]
+) -> tuple[list[Session], str, bool]:
+    """Where post-processing is tuned, how to say so, and whether those are training sessions.
 
     With confirmed sessions in the data: the confirmed validation sessions, else (no validation
     dyad) the confirmed training sessions themselves. Without: every validation session, as
@@ -104,14 +108,12 @@ def tuning_sessions(train: Sequence[Session], val: Sequence[Session]) -> tuple[l
     """
     confirmed_val = [s for s in val if s.source == "confirmed"]
     if confirmed_val:
-        return confirmed_val, f"{len(confirmed_val)} confirmed validation sessions"
+        return confirmed_val, f"{len(confirmed_val)} confirmed validation sessions", False
     confirmed_train = [s for s in train if s.source == "confirmed"]
     if confirmed_train:
-        return confirmed_train, (
-            f"the {len(confirmed_train)} confirmed training sessions themselves (no validation "
-            "dyad)"
-        )
-    return list(val), f"{len(val)} validation sessions"
+        how = f"the {len(confirmed_train)} confirmed training sessions (no validation dyad)"
+        return confirmed_train, how, True
+    return list(val), f"{len(val)} validation sessions", False
 
 
 def training_features(sessions: Sequence[Session]) -> list[str]:
@@ -140,14 +142,16 @@ def fit_detector(
     scheme: Scheme,
     settings: TrainSettings,
     base: Detector | None = None,
+    features: Sequence[str] | None = None,
     log: Log = lambda line: None,
 ) -> Fitted:
-    """Fit the network (from ``base``'s weights, if given) and tune its post-processing."""
+    """Fit the network (from ``base``'s weights, if given; on ``features``, default
+    :func:`training_features`) and tune its post-processing."""
     if base is not None:
         normaliser, arch = base.normaliser, base.network.arch
         init: dict[str, torch.Tensor] | None = base.network.state_dict()
     else:
-        names = training_features(train)
+        names = list(features) if features is not None else training_features(train)
         normaliser = Normaliser.fit(names, [_columns(s.series, names) for s in train])
         arch = Architecture(
             n_inputs=normaliser.n_inputs,
@@ -164,27 +168,46 @@ def fit_detector(
         val_loss = f", val {row['val_loss']:.4f}" if "val_loss" in row else ""
         log(f"epoch {row['epoch']:.0f}: train {row['train_loss']:.4f}{val_loss}")
 
-    network = fit(
-        train,
-        val,
-        normaliser=normaliser,
-        arch=arch,
-        settings=settings.fit,
-        seed=settings.seed,
-        init=init,
-        log=record,
-    )
+    def train_on(sessions: Sequence[Session], record: Callable[[dict[str, float]], None]) -> CueTCN:
+        return fit(
+            sessions,
+            val,
+            normaliser=normaliser,
+            arch=arch,
+            settings=settings.fit,
+            seed=settings.seed,
+            init=init,
+            log=record,
+        )
+
+    network = train_on(train, record)
     actors = {t.name: t.actor for t in scheme.event_types}
     fps = scheme.analysis.fps
-    untuned = Detector(spec, network, normaliser, fps, scheme.type_names, actors, {})
-    tune_on, how = tuning_sessions(train, val)
+
+    def detector_of(net: CueTCN) -> Detector:
+        return Detector(spec, net, normaliser, fps, scheme.type_names, actors, {})
+
+    tune_on, how, in_sample = tuning_sessions(train, val)
     if not tune_on:
         raise DataSetError("nothing to tune the post-processing on: give a validation split")
-    tuned = tune(
-        [untuned.predict(s.series) for s in tune_on],
-        [s.truth for s in tune_on],
-        tolerance_s=settings.tolerance_s,
-    )
+    folds = settings.tune_folds
+    if in_sample and folds >= 2 and len(tune_on) >= folds:
+        # Scores of a network that fitted the very sessions it is tuned on are too sure of
+        # themselves; cross-fit: each session is scored by a network that did not see it.
+        order = np.random.default_rng(settings.seed).permutation(len(tune_on))
+        scored: dict[str, FrameScores] = {}
+        for k in range(folds):
+            held = {tune_on[int(i)].name for i in order[k::folds]}
+            other = detector_of(train_on([s for s in train if s.name not in held], lambda r: None))
+            scored.update({s.name: other.predict(s.series) for s in tune_on if s.name in held})
+        scores = [scored[s.name] for s in tune_on]
+        how = (
+            f"the {len(tune_on)} confirmed training sessions, each scored by a network fitted "
+            f"without it ({folds}-fold cross-fitting by session; no validation dyad)"
+        )
+    else:
+        scores = [detector_of(network).predict(s.series) for s in tune_on]
+    tuned = tune(scores, [s.truth for s in tune_on], tolerance_s=settings.tolerance_s)
     thresholds = {name: t.thresholds for name, t in tuned.items()}
     detector = Detector(spec, network, normaliser, fps, scheme.type_names, actors, thresholds)
     log(f"tuned post-processing on {how}")

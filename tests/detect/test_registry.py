@@ -116,7 +116,7 @@ def test_inference_on_any_length(frames: int) -> None:
     assert scores.type_names == SCHEME.type_names
     assert np.all((scores.probs >= 0) & (scores.probs <= 1))
     for event in detector.candidates(short):
-        assert event.model_version == "cue-tcn@0.1" and event.status == "candidate"
+        assert event.model_version == default_model() and event.status == "candidate"
         assert 0 <= event.onset_s < event.offset_s <= frames / 15.0 + 1e-6
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from cuevision.detect.registry import default_model, read_registry
@@ -108,6 +109,9 @@ def test_cross_dyad_evaluation_and_card(registry: tuple[Path, Path]) -> None:
     table = metrics["confirmed"]["agreement"]
     assert table["c1"]["reference"]["overall"]["f1"] == 1.0  # c1 is the consensus here
     assert 0 < table["c2"]["c1"]["overall"]["f1"] < 1
+    a = torch.load(models / "tiny" / "a" / "weights.pt", weights_only=True)
+    b = torch.load(folder / "weights.pt", weights_only=True)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # same seed and data, same model
     card = (folder / "card.md").read_text()
     assert "Judged as a third coder" in card and "two simulated coders" in card
     assert "c2 vs c1" in card  # the coders against each other
