@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from cuevision import __version__
 from cuevision.annotate.server import LabelStudioError
 from cuevision.api.config import ServiceSettings
-from cuevision.api.routes import labelstudio, ml, sessions, studies, video
+from cuevision.api.routes import labelstudio, ml, pages, sessions, studies, video
 from cuevision.api.service import lifespan, open_service
 from cuevision.api.settings import ApiSettings
 from cuevision.errors import CuevisionError
@@ -46,8 +46,6 @@ def create_app(settings: ApiSettings, service: ServiceSettings | None = None) ->
     app.include_router(labelstudio.router)
     app.include_router(ml.router, prefix="/ml")
     if opened is not None:
-        from cuevision.web import pages
-
         app.state.service = opened
         app.include_router(studies.router)
         app.include_router(sessions.router)

@@ -39,7 +39,7 @@ from cuevision.store.audit import record
 from cuevision.store.models import Consent, Role, User
 from cuevision.store.people import check_password
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[2] / "web"  # the templates and static files (cuevision.web)
 LOGIN_COOKIE = "cuevision_signin"
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
