@@ -27,9 +27,12 @@ from typing import Any
 import httpx
 import pytest
 
+from cuevision.annotate.clock import ProxyClock
 from cuevision.annotate.server import LabelStudioSettings, connection
+from cuevision.annotate.tasks import annotation_result
 from cuevision.annotate.users import ensure_annotators
 from cuevision.api import ApiSettings
+from cuevision.types import Event
 
 pytestmark = pytest.mark.labelstudio
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
@@ -82,7 +85,9 @@ def test_each_coder_pulled_by_email(
     assert [c.email for c in coders] == [A, B] and len({c.token for c in coders}) == 2
 
     a_result = [region("c0001", "child_smiles", 26, 50), region("a1", "child_reaches", 211, 230)]
-    b_result = [region("b1", "child_looks_at_caregiver", 76, 115)]
+    b_added = Event("child", "child_looks_at_caregiver", 3.0, 4.6)
+    b_result = annotation_result([b_added], ProxyClock(25.0, 250), "b")  # frames 76..115
+    assert b_result[0]["value"]["ranges"] == [{"start": 76, "end": 115}]
     url = connection(labelstudio).url
     set_webhooks(client, project, False)
     try:
@@ -103,7 +108,7 @@ def test_each_coder_pulled_by_email(
         assert rejected_ids(session / "rejected.csv") == [("c0002", A), ("c0003", A)]
 
         run_cli("annotate", "pull", session, "--annotator", B, *cli_args)
-        b_rows = [("b1", "child_looks_at_caregiver", "3.0", "4.6", "added", B)]
+        b_rows = [("b0001", "child_looks_at_caregiver", "3.0", "4.6", "added", B)]
         assert rows(session / "confirmed.csv") == b_rows
         assert rejected_ids(session / "rejected.csv") == [
             (c, B) for c in ("c0001", "c0002", "c0003")
