@@ -56,6 +56,7 @@ def test_session_outputs_with_video_json_and_signals(run_cli, tmp_path: Path) ->
         "contingency",
         "synchrony",
         "repair",
+        "voices",  # null here: a CSV signals table carries no voice columns
         "settings",
     ]
     assert metrics["basis"] == "candidates" and metrics["duration_s"] == 40.0
