@@ -48,7 +48,7 @@ def test_session_outputs_with_video_json_and_signals(run_cli, tmp_path: Path) ->
     result = run_cli("metrics", events, "-o", out, "--signals", signals)
     assert "child_smiles" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
-    assert list(metrics)[:8] == [
+    assert list(metrics)[:9] == [
         "basis",
         "duration_s",
         "coverage",
