@@ -253,7 +253,10 @@ def list_sessions(
         query = query.where(Session.condition == condition)
     if consent is not None:
         query = query.where(Session.consent == consent.value)
-    found = list(db.scalars(query.order_by(Session.created_at.desc(), Session.id)))
+    query = query.order_by(Session.created_at.desc(), Session.id)
+    if status is None:  # the status is derived from the stage runs: filtered below when asked
+        query = query.limit(limit).offset(offset)
+    found = list(db.scalars(query))
     runs: dict[str, list[StageRun]] = {s.id: [] for s in found}
     if found:
         ids = list(runs)
@@ -264,9 +267,9 @@ def list_sessions(
             ):
                 runs[run.session_id].append(run)
     out = [session_out(s, runs[s.id]) for s in found]
-    if status is not None:
-        out = [s for s in out if s.status == status]
-    return out[offset : offset + limit]
+    if status is None:
+        return out
+    return [s for s in out if s.status == status][offset : offset + limit]
 
 
 @router.get("/sessions/{session_id}")
