@@ -68,7 +68,7 @@ def list_cmd(models_dir: ModelsDir = None) -> None:
         table.add_row(
             "*" if spec == current else "",
             spec,
-            f"{data['name']} {data['snapshot']}" if data else "simulation only",
+            f"{data['name']} {data['snapshot']}" if data else "no data-set manifest",
             _evaluation_f1(ref.folder),
         )
     stdout().print(table)

@@ -80,9 +80,9 @@ def read_registry(models_dir: Path = MODELS_DIR) -> dict[str, Any]:
     return {"default": spec, "history": history}
 
 
-def set_default(spec: str, record: dict[str, Any], models_dir: Path = MODELS_DIR) -> None:
+def set_default(spec: str, record: dict[str, Any], models_dir: Path = MODELS_DIR) -> dict[str, Any]:
     """Point the registry at ``spec`` and append ``record`` (with ``to`` and ``from``) to its
-    history, in one atomic write."""
+    history, in one atomic write; return that history entry."""
     from cuevision.files import write_json
 
     ref = resolve(spec, models_dir)
@@ -92,6 +92,7 @@ def set_default(spec: str, record: dict[str, Any], models_dir: Path = MODELS_DIR
         Path(models_dir) / REGISTRY_FILE,
         {"default": entry["to"], "history": [*current["history"], entry]},
     )
+    return entry
 
 
 def version_folder(name: str, version: str, models_dir: Path = MODELS_DIR) -> Path:

@@ -100,7 +100,7 @@ def confirmed_section(block: dict[str, Any], data: dict[str, Any] | None) -> lis
     )
     coding = (data or {}).get("coding") or "the data set's annotators (see its README)"
     lines = [
-        f"## Judged as a third coder ({block['sessions']} confirmed sessions of the dyads "
+        f"### Judged as a third coder ({block['sessions']} confirmed sessions of the dyads "
         f"{', '.join(block['dyads'])})",
         "",
         f"{how} Event F1 at ±{block['tolerance_s']:g} s (one-to-one optimal matching of onsets "
@@ -256,6 +256,13 @@ def write_card(
         ]
     if "confirmed" in metrics:
         lines += confirmed_section(metrics["confirmed"], data)
+        if config.get("base"):
+            lines += [
+                f"Every fold, like this version, was fine-tuned from `{config['base']}`; see its "
+                "card for what it saw (where that includes these dyads' features, with weak "
+                "labels, the folds are not wholly new to the held-back dyad).",
+                "",
+            ]
     lines += [
         "The labelling functions (`cuevision.features.weak`), baseline and weak labels alike:",
         "",
@@ -316,7 +323,12 @@ def write_card(
             if config["training"].get("real_cache")
             else []
         ),
-        "Training itself takes one to two minutes on two CPU cores.",
+        f"This run took {metrics['training']['wall_s']:.0f} s on this machine's CPU"
+        + (
+            " (all cross-dyad folds included)."
+            if "cross_dyad" in config["training"] and config["training"]["cross_dyad"]
+            else "."
+        ),
         "",
     ]
     write_text(path, "\n".join(lines))

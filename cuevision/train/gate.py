@@ -230,5 +230,4 @@ def promote(
         **({"reason": reason.strip()} if force and reason else {}),
         **(verdict.to_dict() if verdict is not None else {}),
     }
-    set_default(candidate, record, models_dir)
-    return verdict, record
+    return verdict, set_default(candidate, record, models_dir)

@@ -117,7 +117,7 @@ def test_inference_on_any_length(frames: int) -> None:
     assert np.all((scores.probs >= 0) & (scores.probs <= 1))
     for event in detector.candidates(short):
         assert event.model_version == default_model() and event.status == "candidate"
-        assert 0 <= event.onset_s < event.offset_s <= frames / 15.0 + 1e-6
+        assert 0 <= event.onset_s < event.offset_s <= frames / 15.0 + 1e-4  # 4 decimals
 
 
 def test_other_rates_are_resampled_and_missing_columns_refused() -> None:
@@ -126,6 +126,10 @@ def test_other_rates_are_resampled_and_missing_columns_refused() -> None:
         6, duration_s=20, fps=30.0, scheme=SCHEME, feature_names=FEATURE_NAMES
     )
     assert detector.predict(series).probs.shape == (300, len(SCHEME.type_names))
-    partial = FeatureSeries(series.t_s, 30.0, series.names[:-1], series.values[:, :-1])
-    with pytest.raises(FeatureMismatchError, match="dyad.mutual_gaze"):
+    used = detector.normaliser.names[-1]  # a column the model reads
+    keep = [i for i, name in enumerate(series.names) if name != used]
+    partial = FeatureSeries(
+        series.t_s, 30.0, tuple(series.names[i] for i in keep), series.values[:, keep]
+    )
+    with pytest.raises(FeatureMismatchError, match=used.replace(".", r"\.")):
         detector.predict(partial)

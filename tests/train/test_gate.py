@@ -129,7 +129,8 @@ def test_gate_refuses_passes_and_records(registry: tuple[Path, Path]) -> None:
     _set_model(models, "b", "model", "perfect")
     verdict = judge("tiny@b", scheme=SCHEME, models_dir=models)
     assert verdict.passed and "tiny@a's own leave-one-dyad-out" in verdict.default_basis
-    promote("tiny@b", scheme=SCHEME, models_dir=models)
+    _, entry = promote("tiny@b", scheme=SCHEME, models_dir=models)
+    assert (entry["from"], entry["to"]) == ("tiny@a", "tiny@b")
     history = read_registry(models)["history"]
     assert default_model(models) == "tiny@b"
     assert history[-1]["from"] == "tiny@a" and history[-1]["gate"] == "passed"
