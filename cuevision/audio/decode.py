@@ -58,7 +58,8 @@ def video_origin_s(container: av.container.InputContainer, path: Path) -> float:
 
 
 def decode_audio(path: Path, *, rate: int = SAMPLE_RATE) -> Audio | None:
-    """The first audio track, mixed to mono at ``rate``; None when the video has no audio."""
+    """The first audio track, mixed to mono at ``rate``; None when the video has no audio
+    (no audio track, or one without a single sample)."""
     path = Path(path)
     with open_container(path) as container:
         if not container.streams.audio:
@@ -80,7 +81,7 @@ def decode_audio(path: Path, *, rate: int = SAMPLE_RATE) -> Audio | None:
                 "damaged: re-export it, or strip its audio track (ffmpeg -an) to use video alone"
             ) from None
     if not pieces:
-        return Audio(rate, 0.0, np.zeros(0, np.float32))
+        return None
     start = pieces[0][0]
     end = max(at + len(x) for at, x in pieces)
     samples = np.zeros(end - start, np.float32)
