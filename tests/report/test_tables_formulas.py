@@ -1,4 +1,4 @@
-"""The report's CSV tables are spreadsheet-safe: a session or signal named like a formula is text."""
+"""The report's CSV tables are spreadsheet-safe: text named like a formula stays text."""
 
 from __future__ import annotations
 
