@@ -66,7 +66,7 @@ class LandmarkSettings:
     analysis_fps: float | None = ANALYSIS_FPS  # None: every frame
     child_side: Side | None = None  # override of the automatic role assignment
     face_min_confidence: float = 0.5  # both face detectors
-    mesh_min_presence: float = 0.2  # face mesh presence to keep tracking a face (blur, turns)
+    mesh_min_presence: float = 0.5  # face mesh presence to keep tracking a face (blur, turns)
     pose_min_confidence: float = 0.3  # PoseLandmarker detection, presence and tracking
     pose_min_visibility: float = 0.5  # mean visibility of head and shoulders to keep a pose
     crop_scale: float = 2.0  # face crop side / detected face box side, for the mesh
@@ -394,11 +394,13 @@ def _head(pose: np.ndarray, width: int, height: int) -> tuple[float, float]:
 
 
 def _with_faces(table: np.ndarray, t_s: np.ndarray, max_gap_s: float) -> np.ndarray:
-    """(N, 2) whether each sighting belongs to a person seen with a face at some time.
+    """(N, 2) whether each sighting belongs to a person seen with a face mesh at some time.
 
     Poses alone are not trusted: PoseLandmarker reports people with head-and-shoulder visibility
-    0.99 on a cartoon sky (``pyfeat/no_face.mp4``). A body is kept when its tracklet, or one
-    that the same track continued without a gap (a split at a jumping face), shows a face.
+    0.99 on a cartoon sky (``pyfeat/no_face.mp4``), and the short-range face detector finds a few
+    faces there too, which its mesh rejects. A body, or a face without a mesh, is kept when its
+    tracklet, or one that the same track continued without a gap (a split at a jumping face),
+    shows a face mesh.
     """
     tracklet = table[:, 0:2].astype(np.int64)
     parent: dict[int, int] = {}
@@ -415,7 +417,7 @@ def _with_faces(table: np.ndarray, t_s: np.ndarray, max_gap_s: float) -> np.ndar
             if last >= 0 and i != last and t_s[k] - last_t <= max_gap_s:
                 parent[root(i)] = root(last)
             last, last_t = i, float(t_s[k])
-    faced = {root(int(i)) for i in tracklet[np.isfinite(table[:, [2, 5]])] if i >= 0}
+    faced = {root(int(i)) for i in tracklet[np.isfinite(table[:, [3, 6]])] if i >= 0}  # meshes
     keep = np.zeros(tracklet.shape, bool)
     for slot in (0, 1):
         keep[:, slot] = [i >= 0 and root(int(i)) in faced for i in tracklet[:, slot]]

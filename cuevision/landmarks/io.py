@@ -177,7 +177,8 @@ def relabel(
 ) -> None:
     """Copy ``source`` (rows labelled ``tracks[slot]``) to ``target`` with roles, a row group at
     a time: the row of slot ``child_slot[k]`` of the k-th analysed frame becomes the child's,
-    and its pose is blanked (NaN, score 0) where ``keep_pose[k, slot]`` is False."""
+    and its pose, and a face found by a detection alone (``face_source`` 1), are blanked (NaN,
+    score 0) where ``keep_pose[k, slot]`` is False."""
     start = 0
     pose_at, score_at = SCHEMA.names.index("pose"), SCHEMA.names.index("pose_score")
     with RowWriter(target, metadata) as writer:
@@ -199,9 +200,27 @@ def relabel(
                     pose_at, "pose", pa.FixedSizeListArray.from_arrays(flat, POSE_SIZE)
                 )
                 batch = batch.set_column(score_at, "pose_score", pa.array(score, pa.float32()))
+                batch = _drop_boxes(batch, drop)
             order = pc.sort_indices(batch, [("frame", "ascending"), ("role", "ascending")])
             writer.write_batch(batch.take(order))
             start += n // 2
+
+
+def _drop_boxes(batch: pa.RecordBatch, drop: np.ndarray) -> pa.RecordBatch:
+    """``batch`` without the faces found by a detection alone in the rows ``drop`` marks."""
+    source_at = SCHEMA.names.index("face_source")
+    source = batch.column(source_at).to_numpy(zero_copy_only=False).copy()
+    boxes = drop & (source == FROM_BOX)
+    if not boxes.any():
+        return batch
+    source[boxes] = 0
+    batch = batch.set_column(source_at, "face_source", pa.array(source, pa.int8()))
+    for name, blank in (("face_score", 0.0), ("face_cx", np.nan), ("face_cy", np.nan)):
+        at = SCHEMA.names.index(name)
+        values = batch.column(at).to_numpy(zero_copy_only=False).copy()
+        values[boxes] = blank
+        batch = batch.set_column(at, name, pa.array(values, pa.float32()))
+    return batch
 
 
 def _batches(path: Path) -> Iterator[pa.RecordBatch]:
