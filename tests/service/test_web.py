@@ -58,7 +58,7 @@ def served(tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.2)
         yield url
     finally:
-        server.terminate()
+        server.kill()  # a throw-away data folder: no graceful shutdown to wait for
         server.wait(20)
         log.close()
 
