@@ -151,8 +151,9 @@ class StageRun(Base):
     state: Mapped[str] = mapped_column(String(10), default=StageState.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
-    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    not_before: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # backoff
+    # epoch seconds: compared in SQL the same way on SQLite and PostgreSQL
+    lease_expires_at: Mapped[float | None] = mapped_column(Float)
+    not_before: Mapped[float] = mapped_column(Float, default=0.0)  # retry backoff
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
