@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--sim-dyads", type=int, default=100)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--train-dyads", default=None, help="only these (comma-separated)")
     args = parser.parse_args()
     scheme = load_scheme()
     dataset = load_dataset(args.data)
@@ -62,6 +63,7 @@ def main() -> None:
         sim_dyads=0,
         fit=FitSettings(epochs=args.epochs, steps_per_epoch=args.steps, lr=args.lr, threads=1),
     )
+    features = training_features(sessions)  # what every session has, both dyads
     started = time.perf_counter()
     seeds = split_seeds(args.sim_dyads, args.seed)
     sim = {
@@ -76,7 +78,7 @@ def main() -> None:
         spec="pretrained@sim",
         scheme=scheme,
         settings=replace(settings, fit=FitSettings(threads=1)),
-        features=training_features(sessions),
+        features=features,
     ).detector
     print(
         f"pretrained on {args.sim_dyads} simulated dyads ({time.perf_counter() - started:.0f} s)",
@@ -85,6 +87,9 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     results: dict[str, dict[str, dict[int, object]]] = {}
     for train_dyad in dyads:
+        if args.train_dyads and train_dyad not in args.train_dyads.split(","):
+            rng.permutation(len([s for s in sessions if s.dyad == train_dyad]))  # same orders
+            continue
         pool = [s for s in sessions if s.dyad == train_dyad]
         order = [pool[i] for i in rng.permutation(len(pool))]
         for test_dyad in (d for d in dyads if d != train_dyad):
@@ -95,7 +100,13 @@ def main() -> None:
                 for kind, base in (("scratch", None), ("pretrained", pretrained)):
                     t0 = time.perf_counter()
                     fitted = fit_detector(
-                        order[:n], [], spec=f"lc@{n}", scheme=scheme, settings=settings, base=base
+                        order[:n],
+                        [],
+                        spec=f"lc@{n}",
+                        scheme=scheme,
+                        settings=settings,
+                        base=base,
+                        features=features,
                     )
                     results[key][kind][n] = score(fitted.detector, test, settings.tolerance_s)
                     f1 = results[key][kind][n]["overall"]["f1"]  # type: ignore[index]

@@ -261,8 +261,17 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
         else None
     )
     spec = f"{settings.name}@{settings.version}"
+    # one input set for the model and every fold: what all the data set's sessions have
+    features = training_features([*train, *val, *real.get("test", [])])
     fitted = fit_detector(
-        train, val, spec=spec, scheme=scheme, settings=settings, base=base, log=log
+        train,
+        val,
+        spec=spec,
+        scheme=scheme,
+        settings=settings,
+        base=base,
+        features=features,
+        log=log,
     )
     detector = fitted.detector
     baseline = _current_default(settings.models_dir, scheme, log)
@@ -284,7 +293,9 @@ def train_model(settings: TrainSettings, scheme: Scheme, log: Log = lambda line:
             spec=spec,
             scheme=scheme,
             fit_fold=lambda tr, va, sp: (
-                fit_detector(tr, va, spec=sp, scheme=scheme, settings=settings, base=base).detector
+                fit_detector(
+                    tr, va, spec=sp, scheme=scheme, settings=settings, base=base, features=features
+                ).detector
             ),
             snapshot=dataset.snapshot,
             baseline=baseline,

@@ -115,3 +115,31 @@ def test_manifest_sessions_learn_from_their_confirmed_files(tmp_path: Path) -> N
             label_frames=lambda s, sc: np.zeros((0, 0)),
             label_events=lambda s, sc: [],
         )
+
+
+def test_inputs_are_what_every_real_session_measures() -> None:
+    """Features written by another version (a column fewer) and columns never measured (NaN
+    throughout) are not model inputs; simulated sessions do not widen the set."""
+    from dataclasses import replace
+
+    from cuevision.train.data import Session
+    from cuevision.train.run import training_features
+
+    series, truth = simulate_dyad(
+        4, duration_s=5.0, fps=15.0, scheme=SCHEME, feature_names=FEATURE_NAMES
+    )
+    blank = series.values.copy()
+    blank[:, series.names.index("child.smile")] = np.nan
+    older = replace(series, names=series.names[1:], values=series.values[:, 1:])
+    y = np.zeros((len(series.t_s), len(SCHEME.type_names)), np.float32)
+    sessions = [
+        Session("sim", "sim", series, y, tuple(truth), "simulated"),
+        Session("a", "A", replace(series, values=blank), y, (), "confirmed"),
+        Session("b", "B", older, y, (), "weak"),
+    ]
+    names = training_features(sessions)
+    assert FEATURE_NAMES[0] not in names and "child.smile" in names  # b measures it
+    assert names == [n for n in FEATURE_NAMES[1:] if np.isfinite(older.column(n)).any()]
+    sessions[2] = Session("b", "B", replace(older, values=older.values * np.nan), y, (), "weak")
+    assert "child.smile" not in training_features(sessions)
+    assert training_features(sessions[:1]) == list(FEATURE_NAMES)
