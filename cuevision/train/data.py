@@ -7,13 +7,17 @@ sessions, each with its dyad and split, and the dyads that are held out.
 
     name: lookit
     held_out_dyads: [3dC3SQ, 4JDccE]     # named only: training never opens their files
+    coding: two independent coders following the manual, from frame sheets   # for model cards
     sessions:
       - id: 2UWdXP.joke1.rep2.take1.Peekaboo
         dyad: 2UWdXP
         split: train                       # train | validation | test | held_out
         video: clips/2UWdXP.joke1.rep2.take1.Peekaboo.mp4   # relative to the manifest, or absolute
         output: out/2UWdXP.joke1...        # and/or a `cuevision process` folder (features.parquet)
-        events: codes/2UWdXP...csv         # optional confirmed events
+        events: codes/2UWdXP...csv         # optional confirmed events (pull's confirmed.csv)
+        rejected: codes/2UWdXP...rej.csv   # optional rejected candidates: confirmed negatives
+        coded_types: [child_smiles]        # optional; else the manifest's coded_types, else all
+        references: {c1: c1/2UWdXP...csv}  # optional other codings, for agreement only
 
 Everything is split by dyad: all sessions of a dyad share one split, and the sessions of the
 held-out dyads, and only they, have the split ``held_out``. Training and tuning never see them
