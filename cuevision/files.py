@@ -19,8 +19,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+
+
+def default_data_dir() -> Path:
+    """``CUEVISION_DATA_DIR``, else the per-user data folder; never the working directory."""
+    chosen = os.environ.get("CUEVISION_DATA_DIR")
+    return Path(chosen) if chosen else Path(platformdirs.user_data_dir("cuevision"))
 
 
 def make_private_dir(folder: Path) -> None:

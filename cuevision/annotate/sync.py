@@ -32,7 +32,7 @@ from cuevision.annotate.server import LabelStudioSettings, connection
 from cuevision.annotate.tasks import model_version_of, prediction, reconcile, task_data
 from cuevision.errors import CuevisionError
 from cuevision.events import format_events, read_events
-from cuevision.files import atomic_path, write_if_changed
+from cuevision.files import atomic_path, default_data_dir, write_if_changed
 from cuevision.scheme import Scheme, load_scheme
 from cuevision.types import Event, VideoInfo
 
@@ -51,7 +51,7 @@ class SessionError(CuevisionError):
 class SyncSettings:
     """Where our API is (as Label Studio reaches it), our data folder, and Label Studio."""
 
-    data_dir: Path = Path(".cuevision")
+    data_dir: Path = field(default_factory=default_data_dir)
     api_url: str = "http://127.0.0.1:8000"
     labelstudio: LabelStudioSettings = field(default_factory=LabelStudioSettings)
     link_ttl_s: float = 7 * 24 * 3600.0

@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cuevision.store.blobs import default_data_dir
+from cuevision.files import default_data_dir
 from cuevision.store.db import sqlite_url
 
 

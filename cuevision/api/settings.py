@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from cuevision.annotate.server import LabelStudioSettings
 from cuevision.annotate.sync import SyncSettings
 from cuevision.detect.registry import default_model
+from cuevision.files import default_data_dir
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class ApiSettings:
     (default: the Label Studio URL as 127.0.0.1 and as localhost).
     """
 
-    data_dir: Path = SyncSettings.data_dir
+    data_dir: Path = field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None

@@ -16,6 +16,7 @@ import typer
 
 from cuevision.annotate.server import LabelStudioSettings
 from cuevision.annotate.sync import SyncSettings
+from cuevision.files import default_data_dir
 
 VenvOpt = Annotated[
     Path,
@@ -42,11 +43,11 @@ LsPortOpt = Annotated[
     ),
 ]
 DataOpt = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--data-dir",
         envvar="CUEVISION_DATA_DIR",
-        help="cuevision's data folder (API secret, session registry).",
+        help="cuevision's data folder (API secret, session registry); default: per user.",
     ),
 ]
 ApiUrlOpt = Annotated[
@@ -71,7 +72,7 @@ StudioPortOpt = Annotated[
 DEFAULTS = LabelStudioSettings()
 
 
-def _ls(venv: Path, data: Path, port: int) -> LabelStudioSettings:
+def studio_settings(venv: Path, data: Path, port: int) -> LabelStudioSettings:
     """Label Studio's settings; a server we did not start (docker) is named by the environment:
     ``CUEVISION_LABELSTUDIO_URL`` and ``CUEVISION_LABELSTUDIO_TOKEN``."""
     return LabelStudioSettings(
@@ -104,7 +105,7 @@ def register(app: typer.Typer) -> None:
         """Install Label Studio if needed, start it on 127.0.0.1 and wait until it answers."""
         from cuevision.annotate.server import up as start
 
-        state = start(_ls(venv, data, port))
+        state = start(studio_settings(venv, data, port))
         typer.echo(
             f"Label Studio is up at {state.url} (pid {state.pid}); "
             f"log in as {state.username}, password and token in "
@@ -122,7 +123,7 @@ def register(app: typer.Typer) -> None:
 
         typer.echo(
             "Label Studio stopped"
-            if stop(_ls(venv, data, port))
+            if stop(studio_settings(venv, data, port))
             else "Label Studio was not running"
         )
 
@@ -138,7 +139,7 @@ def register(app: typer.Typer) -> None:
         """Where Label Studio is, how to log in, whether it runs (a local admin command)."""
         from cuevision.annotate.server import status as probe
 
-        state = probe(_ls(venv, data, port))
+        state = probe(studio_settings(venv, data, port))
         if as_json:
             typer.echo(json.dumps(state.to_dict()))
             return
@@ -150,12 +151,12 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     def _sync(
-        data_dir: Path, api_url: str, ls_data: Path, venv: Path, ls_port: int
+        data_dir: Path | None, api_url: str, ls_data: Path, venv: Path, ls_port: int
     ) -> SyncSettings:
         return SyncSettings(
-            data_dir=data_dir,
+            data_dir=data_dir or default_data_dir(),
             api_url=api_url,
-            labelstudio=_ls(venv, ls_data, ls_port),
+            labelstudio=studio_settings(venv, ls_data, ls_port),
             callback_url=os.environ.get("CUEVISION_CALLBACK_URL") or None,
         )
 
@@ -174,7 +175,7 @@ def register(app: typer.Typer) -> None:
                 help="Push only the K most informative OUTDIRs, first first (`review queue`).",
             ),
         ] = None,
-        data_dir: DataOpt = SyncSettings.data_dir,
+        data_dir: DataOpt = None,
         api_url: ApiUrlOpt = SyncSettings.api_url,
         ls_data: LsDataOpt = DEFAULTS.data_dir,
         venv: VenvOpt = DEFAULTS.venv,
@@ -207,7 +208,7 @@ def register(app: typer.Typer) -> None:
                 "default: the latest of anyone's."
             ),
         ] = None,
-        data_dir: DataOpt = SyncSettings.data_dir,
+        data_dir: DataOpt = None,
         api_url: ApiUrlOpt = SyncSettings.api_url,
         ls_data: LsDataOpt = DEFAULTS.data_dir,
         venv: VenvOpt = DEFAULTS.venv,
@@ -262,43 +263,3 @@ def register(app: typer.Typer) -> None:
             f"{len(made.only_first)} only in {first}, {len(made.only_second)} only in "
             f"{second}"
         )
-
-    @app.command("serve")
-    def serve(
-        host: Annotated[
-            str, typer.Option(help="Bind address; keep 127.0.0.1 outside docker.")
-        ] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
-        public_url: Annotated[
-            str | None,
-            typer.Option(envvar="CUEVISION_API_URL", help="How Label Studio reaches us."),
-        ] = None,
-        data_dir: DataOpt = SyncSettings.data_dir,
-        ls_data: LsDataOpt = DEFAULTS.data_dir,
-        venv: VenvOpt = DEFAULTS.venv,
-        ls_port: LsPortOpt = DEFAULTS.port,
-    ) -> None:
-        """Run the API: proxy videos, the Label Studio webhook, push/pull and the ML backend."""
-        import uvicorn
-
-        from cuevision.annotate import links
-        from cuevision.api import ApiSettings, create_app
-
-        settings = ApiSettings(
-            data_dir=data_dir,
-            host=host,
-            port=port,
-            public_url=public_url,
-            labelstudio=_ls(venv, ls_data, ls_port),
-            callback_url=os.environ.get("CUEVISION_CALLBACK_URL") or None,
-            labelstudio_origins=tuple(
-                o for o in os.environ.get("CUEVISION_LABELSTUDIO_ORIGINS", "").split(",") if o
-            ),
-        )
-        admin = links.derived_key(links.load_secret(data_dir), "admin")
-        typer.echo(
-            f"cuevision API on {settings.url}; admin calls need the header "
-            f"{links.ADMIN_HEADER}: {admin}",
-            err=True,
-        )
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

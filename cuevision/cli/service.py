@@ -12,12 +12,14 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
+from cuevision.cli.annotate import DEFAULTS, LsDataOpt, LsPortOpt, VenvOpt, studio_settings
 from cuevision.errors import CuevisionError
 
 if TYPE_CHECKING:
@@ -148,20 +150,44 @@ def serve(
     public_url: Annotated[
         str | None, typer.Option(envvar="CUEVISION_API_URL", help="How Label Studio reaches us.")
     ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="CUEVISION_DATA_DIR",
+            help="The service's data folder (database, blobs, secrets); default: per user.",
+        ),
+    ] = None,
+    ls_data: LsDataOpt = DEFAULTS.data_dir,
+    venv: VenvOpt = DEFAULTS.venv,
+    ls_port: LsPortOpt = DEFAULTS.port,
 ) -> None:
     """Run the service: the web pages, /v1, the job runner, and the Label Studio endpoints."""
     import uvicorn
 
     from cuevision.api import ApiSettings, create_app
     from cuevision.api.service import RedactTokens
+    from cuevision.files import make_private_dir
 
     service = _settings()
+    if data_dir is not None:
+        service = service.model_copy(update={"data_dir": data_dir})
+    try:
+        make_private_dir(service.data_dir)
+    except OSError as error:
+        raise CuevisionError(
+            f"{service.data_dir}: cannot use it as the data folder ({error}); pass another "
+            "--data-dir"
+        ) from None
     settings = ApiSettings(
         data_dir=service.data_dir,
         host=host,
         port=port,
         public_url=public_url,
+        labelstudio=studio_settings(venv, ls_data, ls_port),
         callback_url=os.environ.get("CUEVISION_CALLBACK_URL") or None,
+        labelstudio_origins=tuple(
+            o for o in os.environ.get("CUEVISION_LABELSTUDIO_ORIGINS", "").split(",") if o
+        ),
     )
     app = create_app(settings, service)
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())

@@ -17,18 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import platformdirs
-
 from cuevision.errors import CuevisionError
 from cuevision.files import atomic_path, make_private_dir
-
-DATA_DIR_ENV = "CUEVISION_DATA_DIR"
-
-
-def default_data_dir() -> Path:
-    """``CUEVISION_DATA_DIR``, else the per-user data folder; never the working directory."""
-    chosen = os.environ.get(DATA_DIR_ENV)
-    return Path(chosen) if chosen else Path(platformdirs.user_data_dir("cuevision"))
 
 
 class TooLarge(CuevisionError):

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from cuevision.errors import CuevisionError
-from cuevision.store.blobs import BlobStore, TooLarge, default_data_dir
+from cuevision.files import default_data_dir
+from cuevision.store.blobs import BlobStore, TooLarge
 from cuevision.store.db import alembic_config, make_engine, require_current, sessions, sqlite_url
 from cuevision.store.models import (
     ApiToken,
