@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cuevision.report.tables import write_cohort
 
-HOSTILE = "=HYPERLINK(\"http://example.invalid\",\"x\")"
+HOSTILE = '=HYPERLINK("http://example.invalid","x")'
 
 
 def test_cohort_cells_that_look_like_formulas_are_quoted(tmp_path: Path) -> None:
