@@ -125,6 +125,66 @@ class Studio:
             ),
         )
 
+    def ensure_ml_backend(self, project_id: int, url: str, user: str, password: str) -> bool:
+        """Our ``/ml`` as the project's ML backend, with its basic-auth credential.
+
+        Label Studio checks a backend's health when it is added, so while our API is down this
+        answers False and the next push connects it; the push itself does not depend on it.
+        """
+        from label_studio_sdk.core.api_error import ApiError
+
+        found = self._call("list ML backends", lambda: self._sdk.ml.list(project=project_id))
+        for backend in found:
+            if (
+                backend.url == url
+                and backend.auth_method == "BASIC_AUTH"
+                and backend.basic_auth_user == user
+            ):
+                return True
+        stale = next((int(b.id) for b in found if b.url == url and b.id is not None), None)
+
+        def connect() -> bool:
+            try:
+                if stale is not None:
+                    self._sdk.ml.update(
+                        stale,
+                        auth_method="BASIC_AUTH",
+                        basic_auth_user=user,
+                        basic_auth_pass=password,
+                    )
+                else:
+                    self._sdk.ml.create(
+                        url=url,
+                        project=project_id,
+                        title="cuevision",
+                        auth_method="BASIC_AUTH",
+                        basic_auth_user=user,
+                        basic_auth_pass=password,
+                    )
+            except ApiError as error:
+                if error.status_code == 400:  # it could not reach our /ml: the next push will
+                    return False
+                raise
+            return True
+
+        return self._call("connect the ML backend", connect)
+
+    def delete_task(self, task_id: int) -> None:
+        """Remove a task with its annotations and predictions; a task already gone is fine."""
+        from label_studio_sdk.core.api_error import ApiError
+
+        try:
+            self._sdk.tasks.delete(str(task_id))
+        except ApiError as error:
+            if error.status_code != 404:
+                raise LabelStudioError(
+                    f"Label Studio at {self.conn.url} answered {error.status_code} to delete "
+                    f"task {task_id}"
+                ) from None
+        except (httpx.TransportError, ConnectionError):
+            self._call("delete task", self.check)
+            raise
+
     def task(self, task_id: int) -> dict[str, Any] | None:
         """A task with its annotations and predictions, or None if it is gone."""
         from label_studio_sdk.core.api_error import ApiError

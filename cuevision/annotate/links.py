@@ -1,9 +1,14 @@
 """Our side of the loop's shared state: the API secret, signed video links, the session registry.
 
 Label Studio plays each session's proxy from our API through an opaque link that expires: the
-token names the session and the expiry and is signed with HMAC-SHA256 under a secret generated
-once (mode 0600) in the cuevision data folder. The registry maps a session id to its OUTDIR, so the
-API can serve its proxy and write its confirmed events when a webhook arrives.
+token names the session and the expiry and is signed with HMAC-SHA256 under a secret made once.
+The registry maps a session id to its OUTDIR, so the API can serve its proxy and write its
+confirmed events when a webhook arrives; Label Studio's training requests are kept beside it.
+
+That state has one home per data folder, behind :class:`LoopState`: :class:`FolderState` keeps it
+in files of the data folder (the CLI's folder mode, mode 0600), and
+:class:`cuevision.store.loop.StoreState` keeps it in the service's database. Push, pull and the
+API call the same methods on either.
 """
 
 from __future__ import annotations
@@ -13,13 +18,17 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cuevision.errors import CuevisionError
 from cuevision.files import create_once, make_private_dir, write_text
 
 SECRET_FILE = "secret"
 SESSIONS_DIR = "sessions"
+TRAINING_REQUESTS = "training-requests.jsonl"
 WEBHOOK_HEADER = "X-Cuevision-Webhook-Secret"
 ADMIN_HEADER = "X-Cuevision-Admin-Token"
 
@@ -81,11 +90,7 @@ def verify(secret: bytes, token: str, now: float) -> str:
 
 def register(data_dir: Path, session_id: str, outdir: Path) -> None:
     """Remember where a session's files are (called by every push)."""
-    if not (session_id.isascii() and session_id.isalnum()):  # it names a file below
-        raise CuevisionError(
-            f"session id {session_id!r} of {outdir} is not alphanumeric; the folder's "
-            "labelstudio.json was edited or copied from elsewhere: delete it and push again"
-        )
+    check_session_id(session_id, outdir)  # it names a file below
     folder = data_dir / SESSIONS_DIR
     make_private_dir(folder)
     write_text(folder / f"{session_id}.json", json.dumps({"outdir": str(outdir.resolve())}) + "\n")
@@ -107,3 +112,53 @@ def registered(data_dir: Path) -> dict[str, Path]:
 
 def _outdir(entry: Path) -> Path:
     return Path(json.loads(entry.read_text())["outdir"])
+
+
+def check_session_id(session_id: str, outdir: Path) -> None:
+    """A session id names a file or a row: only ASCII letters and digits, at most 32."""
+    if not (session_id.isascii() and session_id.isalnum() and len(session_id) <= 32):
+        raise CuevisionError(
+            f"session id {session_id!r} of {outdir} is not alphanumeric; the folder's "
+            "labelstudio.json was edited or copied from elsewhere: delete it and push again"
+        )
+
+
+class LoopState(Protocol):
+    """Where the loop keeps its secret, its session registry and Label Studio's training calls."""
+
+    def secret(self) -> bytes: ...
+
+    def register(self, session_id: str, outdir: Path) -> None: ...
+
+    def lookup(self, session_id: str) -> Path | None: ...
+
+    def registered(self) -> dict[str, Path]: ...
+
+    def record_training(self, project_id: int | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """The loop's state as files of a data folder (the CLI without a service database)."""
+
+    data_dir: Path
+
+    def secret(self) -> bytes:
+        return load_secret(self.data_dir)
+
+    def register(self, session_id: str, outdir: Path) -> None:
+        register(self.data_dir, session_id, outdir)
+
+    def lookup(self, session_id: str) -> Path | None:
+        return lookup(self.data_dir, session_id)
+
+    def registered(self) -> dict[str, Path]:
+        return registered(self.data_dir)
+
+    def record_training(self, project_id: int | None) -> None:
+        """Append to ``training-requests.jsonl``, keeping the last 1,000, owner-only."""
+        make_private_dir(self.data_dir)
+        path = self.data_dir / TRAINING_REQUESTS
+        line = {"received_at": time.time(), "project": {"id": project_id}}
+        kept = path.read_text().splitlines()[-999:] if path.is_file() else []
+        write_text(path, "\n".join([*kept, json.dumps(line)]) + "\n")

@@ -41,6 +41,8 @@ PROXY, PROXY_INFO = "proxy.mp4", "proxy.json"
 CONFIRMED, REJECTED = "confirmed.csv", "rejected.csv"
 CONFIRMED_DIR = "confirmed"  # metrics.json, report.html and tables on the confirmed basis
 WEBHOOK_PATH = "/labelstudio/webhook"
+ML_PATH = "/ml"
+ML_USER = "labelstudio"  # the ML backend's basic-auth user; its password is derived_key(.., "ml")
 
 
 class SessionError(CuevisionError):
@@ -56,10 +58,19 @@ class SyncSettings:
     labelstudio: LabelStudioSettings = field(default_factory=LabelStudioSettings)
     link_ttl_s: float = 7 * 24 * 3600.0
     callback_url: str | None = None  # how Label Studio's server reaches us, if not api_url
+    state: links.LoopState | None = None  # default: the data folder's files
+
+    @property
+    def loop(self) -> links.LoopState:
+        return self.state if self.state is not None else links.FolderState(self.data_dir)
 
     @property
     def webhook_url(self) -> str:
         return (self.callback_url or self.api_url).rstrip("/") + WEBHOOK_PATH
+
+    @property
+    def ml_url(self) -> str:
+        return (self.callback_url or self.api_url).rstrip("/") + ML_PATH
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ class PushResult:
     new_task: bool
     new_prediction: bool
     task_url: str
+    ml_backend: bool = False  # whether Label Studio could connect to our /ml as the ML backend
 
 
 @dataclass(frozen=True)
@@ -152,16 +164,21 @@ def proxy_clock(outdir: Path, source: VideoInfo) -> ProxyClock:
 
 
 def video_url(settings: SyncSettings, session_id: str, now: float | None = None) -> str:
-    secret = links.load_secret(settings.data_dir)
+    secret = settings.loop.secret()
     expires = (time.time() if now is None else now) + settings.link_ttl_s
     return f"{settings.api_url.rstrip('/')}/video/{links.sign(secret, session_id, expires)}"
 
 
 def push(
-    outdir: Path, scheme: Scheme, settings: SyncSettings, scheme_path: Path | None = None
+    outdir: Path,
+    scheme: Scheme,
+    settings: SyncSettings,
+    scheme_path: Path | None = None,
+    session_id: str | None = None,
 ) -> PushResult:
     """Create the project if missing, then create or refresh the session's task and prediction.
 
+    ``session_id`` is the service's own id for its sessions (else one is made on first push).
     Checks everything (files, then Label Studio) before it writes anything.
     """
     outdir = Path(outdir).resolve()
@@ -170,16 +187,19 @@ def push(
     studio.check()
     clock = proxy_clock(outdir, source)
     state = session_state(outdir)
-    session_id = state.get("session_id") or secrets.token_hex(8)
+    session_id = session_id or state.get("session_id") or secrets.token_hex(8)
 
     project_id = studio.ensure_project(project_fields(scheme))
-    secret = links.load_secret(settings.data_dir)
+    secret = settings.loop.secret()
     studio.ensure_webhook(
         project_id,
         settings.webhook_url,
         {links.WEBHOOK_HEADER: links.derived_key(secret, "webhook")},
     )
-    links.register(settings.data_dir, session_id, outdir)
+    ml_backend = studio.ensure_ml_backend(
+        project_id, settings.ml_url, ML_USER, links.derived_key(secret, "ml")
+    )
+    settings.loop.register(session_id, outdir)
 
     data = task_data(session_id, video_url(settings, session_id), clock.fps, outdir.name)
     task = studio.task(int(state["task_id"])) if state.get("task_id") else None
@@ -222,6 +242,7 @@ def push(
         new_task=new_task,
         new_prediction=new_prediction,
         task_url=f"{studio.conn.url}/projects/{project_id}/data?task={task_id}",
+        ml_backend=ml_backend,
     )
 
 

@@ -15,12 +15,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from cuevision import __version__
+from cuevision.annotate.links import FolderState
 from cuevision.annotate.server import LabelStudioError
 from cuevision.api.config import ServiceSettings
-from cuevision.api.routes import labelstudio, ml, pages, sessions, studies, video
+from cuevision.api.routes import annotation, labelstudio, ml, pages, sessions, studies, video
 from cuevision.api.service import lifespan, open_service
 from cuevision.api.settings import ApiSettings
 from cuevision.errors import CuevisionError
+from cuevision.store.loop import StoreState
 
 __all__ = ["ApiSettings", "ServiceSettings", "create_app"]
 
@@ -35,6 +37,10 @@ def create_app(settings: ApiSettings, service: ServiceSettings | None = None) ->
     )
     app.state.settings = settings
     app.state.locks = defaultdict(threading.Lock)  # one writer per OUTDIR at a time
+    # the loop's secret, registry and training requests: the store's under the service
+    app.state.loop = (
+        StoreState(opened.db, opened.blobs) if opened else FolderState(settings.data_dir)
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.origins),
@@ -49,6 +55,7 @@ def create_app(settings: ApiSettings, service: ServiceSettings | None = None) ->
         app.state.service = opened
         app.include_router(studies.router)
         app.include_router(sessions.router)
+        app.include_router(annotation.router)
         pages.mount(app)
 
     @app.exception_handler(LabelStudioError)

@@ -27,6 +27,7 @@ class ServiceSettings(BaseSettings):
     lease_s: float = Field(default=60.0, gt=0)
     heartbeat_s: float = Field(default=10.0, gt=0)
     backoff_s: float = Field(default=5.0, ge=0)
+    labelstudio: bool = False  # push processed sessions to Label Studio and delete their tasks
     secure_cookies: bool = False  # set behind HTTPS
     session_max_age_s: int = 12 * 3600
 

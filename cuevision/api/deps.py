@@ -42,6 +42,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "delete": frozenset({Role.CLINICIAN, Role.ADMIN}),
     "members": frozenset({Role.ADMIN}),
     "cohort": frozenset({Role.RESEARCHER, Role.ADMIN}),
+    "annotate": frozenset({Role.ANNOTATOR, Role.RESEARCHER, Role.ADMIN}),  # Label Studio push, pull
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +21,7 @@ from cuevision.store.db import make_engine, require_current, sessions
 from cuevision.store.people import service_secret
 
 if TYPE_CHECKING:
+    from cuevision.annotate.sync import SyncSettings
     from cuevision.detect import Detector
     from cuevision.jobs.runner import Runner
 
@@ -41,7 +43,8 @@ def open_service(settings: ServiceSettings) -> Service:
     )
 
 
-def runners(service: Service, model: str) -> list[Runner]:
+def runners(service: Service, model: str, sync: SyncSettings | None = None) -> list[Runner]:
+    """The embedded runners; with ``sync``, each processed session is pushed to Label Studio."""
     from cuevision.jobs.runner import Runner, RunnerSettings
     from cuevision.jobs.tasks import TaskContext
     from cuevision.pipeline import ProcessSettings
@@ -56,7 +59,14 @@ def runners(service: Service, model: str) -> list[Runner]:
         return load_detector(model, scheme=scheme)
 
     s = service.settings
-    context = TaskContext(service.blobs, scheme, ProcessSettings(model=model), detector)
+
+    def pushed(session_id: str) -> None:
+        from cuevision.api.routes.annotation import auto_push
+
+        if sync is not None:
+            auto_push(service, sync, session_id)
+
+    context = TaskContext(service.blobs, scheme, ProcessSettings(model=model), detector, pushed)
     timing = RunnerSettings(lease_s=s.lease_s, heartbeat_s=s.heartbeat_s, backoff_s=s.backoff_s)
     return [Runner(service.engine, context, timing) for _ in range(s.runners)]
 
@@ -64,7 +74,8 @@ def runners(service: Service, model: str) -> list[Runner]:
 def lifespan(service: Service, model: str) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
-        started = runners(service, model)
+        sync = dataclasses.replace(app.state.settings.sync, state=app.state.loop)
+        started = runners(service, model, sync)
         for runner in started:
             runner.start()
         yield

@@ -153,11 +153,15 @@ def register(app: typer.Typer) -> None:
     def _sync(
         data_dir: Path | None, api_url: str, ls_data: Path, venv: Path, ls_port: int
     ) -> SyncSettings:
+        from cuevision.store.loop import loop_state  # the service's store, when it has one
+
+        folder = data_dir or default_data_dir()
         return SyncSettings(
-            data_dir=data_dir or default_data_dir(),
+            data_dir=folder,
             api_url=api_url,
             labelstudio=studio_settings(venv, ls_data, ls_port),
             callback_url=os.environ.get("CUEVISION_CALLBACK_URL") or None,
+            state=loop_state(folder),
         )
 
     @annotate.command("push")

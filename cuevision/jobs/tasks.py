@@ -45,6 +45,7 @@ class TaskContext:
     scheme: Scheme
     settings: ProcessSettings
     detector: Callable[[], Detector]  # loaded once per runner, on first use
+    on_done: Callable[[str], None] | None = None  # a session's last stage is done (auto push)
 
 
 def enqueue(db: Db, session_id: str) -> None:
@@ -115,6 +116,8 @@ def execute(
     run.lease_expires_at = None
     run.updated_at = utcnow()
     db.commit()
+    if run.stage == STAGES[-1] and context.on_done is not None:
+        context.on_done(session.id)
 
 
 def _replace_events(db: Db, session_id: str, outdir: Path) -> None:

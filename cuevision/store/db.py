@@ -21,10 +21,11 @@ from cuevision.errors import CuevisionError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 10_000
+DB_FILE = "cuevision.sqlite3"  # the default SQLite database in the data folder
 
 
 def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite:///{data_dir / 'cuevision.sqlite3'}"
+    return f"sqlite:///{data_dir / DB_FILE}"
 
 
 def make_engine(url: str) -> Engine:

@@ -206,6 +206,27 @@ class Secret(Base):
     value: Mapped[str] = mapped_column(String(128))
 
 
+class RegisteredOutdir(Base):
+    """A processed OUTDIR outside the blob folder that ``annotate push`` sent to Label Studio
+    (the folder mode's ``sessions/*.json``); the service's own sessions need no entry."""
+
+    __tablename__ = "registered_outdirs"
+
+    session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    outdir: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TrainingRequest(Base):
+    """Label Studio's START_TRAINING for a project, for the retraining job to pick up."""
+
+    __tablename__ = "training_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    project_id: Mapped[int | None] = mapped_column(Integer)
+
+
 class AuditEntry(Base):
     """Who did what to which session, when. Triggers refuse UPDATE and DELETE (the migration)."""
 

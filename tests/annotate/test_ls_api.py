@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from cuevision.annotate import links
 from cuevision.annotate.server import LabelStudioSettings
-from cuevision.annotate.sync import proxy_clock, session_id_of
+from cuevision.annotate.sync import ML_USER, proxy_clock, session_id_of
 from cuevision.api import ApiSettings, create_app
 from cuevision.types import VideoInfo
 
@@ -81,11 +81,32 @@ def test_webhook_and_admin_calls_need_their_secret(
     assert push.status_code == 401
 
 
+def _ml_auth(settings: ApiSettings) -> tuple[str, str]:
+    """The basic-auth credential push gives Label Studio for our ML backend."""
+    return ML_USER, links.derived_key(links.load_secret(settings.data_dir), "ml")
+
+
+def test_ml_backend_needs_its_credential(app: tuple[TestClient, ApiSettings, str]) -> None:
+    client, settings, _ = app
+    user, password = _ml_auth(settings)
+    for auth in (None, (user, "x" * 64), ("admin", password), ("é", "ü" * 3)):
+        answer = client.get("/ml/health", auth=auth)
+        assert answer.status_code == 401, auth
+        assert answer.headers["www-authenticate"].startswith("Basic")
+    assert "annotate push" in client.post("/ml/setup", json={}).json()["detail"]
+    garbled = client.post("/ml/predict", json={"tasks": []}, headers={"Authorization": "Basic %%"})
+    assert garbled.status_code == 401
+    bearer = client.get("/ml/versions", headers={"Authorization": f"Bearer {password}"})
+    assert bearer.status_code == 401
+    assert client.get("/ml/health", auth=(user, password)).status_code == 200
+
+
 def test_ml_backend_protocol(app: tuple[TestClient, ApiSettings, str], fresh_outdir: Path) -> None:
     client, settings, session = app
+    client.auth = _ml_auth(settings)
     assert client.get("/ml/health").json()["status"] == "UP"
     assert client.post("/ml/setup", json={"project": "1.0", "schema": "<View/>"}).json() == {
-        "model_version": "0.1"
+        "model_version": settings.model.partition("@")[2]  # the registry's default model
     }
     tasks = [{"id": 7, "data": {"session": "nobody"}}, {"id": 8, "data": {"session": session}}]
     results = client.post("/ml/predict", json={"tasks": tasks}).json()["results"]

@@ -355,15 +355,17 @@ def test_push_and_pull_through_the_api(
 def test_label_studio_uses_our_ml_backend(
     fresh_outdir: Path, api: ApiSettings, run_cli: RunCli, client: httpx.Client, cli_args: Args
 ) -> None:
-    """Label Studio connects to /ml (health, setup) and retrieves predictions through it."""
+    """Push connects our /ml as the project's ML backend with its basic-auth credential; Label
+    Studio retrieves predictions through it, and refuses to add it without the credential."""
     run_cli("annotate", "push", fresh_outdir, *cli_args)
     state = _state(fresh_outdir)
-    backend = client.post(
-        "/api/ml/", json={"url": f"{api.url}/ml", "project": state["project_id"], "title": "cv"}
-    )
-    assert backend.status_code == 201, backend.text
-    assert backend.json()["readable_state"] == "Connected"
-    assert backend.json()["model_version"] == "0.1"
+    [backend] = [
+        b
+        for b in client.get("/api/ml/", params={"project": state["project_id"]}).json()
+        if b["url"] == f"{api.url}/ml"
+    ]
+    assert backend["auth_method"] == "BASIC_AUTH" and backend["readable_state"] == "Connected"
+    assert backend["basic_auth_user"] == "labelstudio" and backend["basic_auth_pass_is_set"]
     retrieved = client.post(
         "/api/dm/actions",
         params={"id": "retrieve_tasks_predictions", "project": state["project_id"]},
@@ -373,7 +375,14 @@ def test_label_studio_uses_our_ml_backend(
     predictions = client.get(f"/api/tasks/{state['task_id']}").json()["predictions"]
     assert len(predictions) == 2  # the pushed one and the one asked for from the UI
     assert predictions[0]["result"] == predictions[1]["result"]
-    client.delete(f"/api/ml/{backend.json()['id']}").raise_for_status()
+    run_cli("annotate", "push", fresh_outdir, *cli_args)  # once connected, it is kept as it is
+    again = client.get("/api/ml/", params={"project": state["project_id"]}).json()
+    assert [b["id"] for b in again if b["url"] == f"{api.url}/ml"] == [backend["id"]]
+    anonymous = client.post(
+        "/api/ml/", json={"url": f"{api.url}/ml", "project": state["project_id"], "title": "x"}
+    )
+    assert anonymous.status_code == 400 and "authentication" in anonymous.text
+    client.delete(f"/api/ml/{backend['id']}").raise_for_status()
 
 
 def test_push_the_processed_synthetic_session(

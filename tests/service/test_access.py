@@ -41,6 +41,9 @@ V1: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{SS}/exports/events.csv"): {"action": "export", "ok": {200}},
     ("GET", f"{SS}/exports/events.eaf"): {"action": "export", "ok": {200}},
     ("GET", f"{SS}/video"): {"action": "video", "ok": {200}},
+    # not processed yet: 409 (the push and pull themselves: tests/annotate/test_ls_service.py)
+    ("POST", f"{SS}/labelstudio/push"): {"action": "annotate", "ok": {409}},
+    ("POST", f"{SS}/labelstudio/pull"): {"action": "annotate", "ok": {409}},
 }
 # the web pages, with the sign-in cookie instead of a token
 PAGES: dict[tuple[str, str], dict[str, Any]] = {

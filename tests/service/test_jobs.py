@@ -73,7 +73,7 @@ def _ipc(table: pa.Table) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
-def _runner(world: World, **timing: float) -> Runner:
+def _runner(world: World, finished: list[str] | None = None, **timing: float) -> Runner:
     scheme = load_scheme()
 
     @cache
@@ -82,7 +82,8 @@ def _runner(world: World, **timing: float) -> Runner:
 
         return load_detector(ProcessSettings().model, scheme=scheme)
 
-    context = TaskContext(world.service.blobs, scheme, ProcessSettings(), detector)
+    on_done = finished.append if finished is not None else None
+    context = TaskContext(world.service.blobs, scheme, ProcessSettings(), detector, on_done)
     return Runner(world.service.engine, context, RunnerSettings(**timing))
 
 
@@ -118,7 +119,9 @@ def test_a_job_runs_the_pipeline_and_delete_means_gone(
     world = sqlite_world
     before_blobs, before_rows = world.service.blobs.listing(), _tables(world.service.engine)
     session_id = _upload(world, clip)
-    _drain(_runner(world))
+    finished: list[str] = []  # what the service pushes to Label Studio
+    _drain(_runner(world, finished))
+    assert finished == [session_id]
     shown = world.client.get(f"/v1/sessions/{session_id}", headers=world.auth("clinician")).json()
     assert shown["status"] == "done", shown
     _same_outputs(world.service.blobs.session_dir(session_id), reference)

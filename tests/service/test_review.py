@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cuevision.annotate import links
+from cuevision.annotate.sync import ML_USER
 from cuevision.api import ApiSettings, create_app
 from cuevision.api.service import RedactTokens
 from cuevision.errors import CuevisionError
@@ -71,6 +72,8 @@ def test_ml_predict_and_webhook_refuse_what_is_not_label_studio(
     legacy: tuple[TestClient, ApiSettings],
 ) -> None:
     client, settings = legacy
+    assert client.post("/ml/predict", json={"tasks": []}).status_code == 401
+    client.auth = (ML_USER, links.derived_key(links.load_secret(settings.data_dir), "ml"))
     assert client.post("/ml/predict", json={"tasks": [1]}).status_code == 422
     assert client.post("/ml/predict", json={"tasks": "x"}).status_code == 422
     assert client.post("/ml/webhook", content=b"x" * (100 << 10)).status_code == 413

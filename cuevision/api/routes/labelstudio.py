@@ -6,6 +6,7 @@ Webhooks are fire-once, so a webhook only triggers the same reconcile that ``ann
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -16,7 +17,15 @@ from pydantic import BaseModel
 
 from cuevision.annotate import links
 from cuevision.annotate.client import WEBHOOK_ACTIONS
-from cuevision.annotate.sync import PullResult, PushResult, SessionError, pull, push, session_state
+from cuevision.annotate.sync import (
+    PullResult,
+    PushResult,
+    SessionError,
+    SyncSettings,
+    pull,
+    push,
+    session_state,
+)
 from cuevision.api.deps import same
 from cuevision.api.settings import ApiSettings
 from cuevision.scheme import load_scheme
@@ -29,10 +38,24 @@ ACTIONS = {*WEBHOOK_ACTIONS, "ANNOTATIONS_CREATED"}  # also accept the bulk-crea
 MAX_WEBHOOK_BYTES = 1 << 20  # Label Studio's payloads are a few kB; more is not Label Studio
 
 
-def _check(header: str | None, settings: ApiSettings, purpose: str) -> None:
+def loop_of(request: Request) -> links.LoopState:
+    """The app's loop state: the store under the service, else the data folder's files."""
+    state: links.LoopState = request.app.state.loop
+    return state
+
+
+def sync_of(request: Request) -> SyncSettings:
+    settings: ApiSettings = request.app.state.settings
+    return dataclasses.replace(settings.sync, state=loop_of(request))
+
+
+def key_of(request: Request, purpose: str) -> str:
+    return links.derived_key(loop_of(request).secret(), purpose)
+
+
+def _check(header: str | None, request: Request, purpose: str) -> None:
     """401 unless ``header`` is the purpose's key (compared as bytes: non-ASCII is just wrong)."""
-    expected = links.derived_key(links.load_secret(settings.data_dir), purpose)
-    if header is None or not same(header, expected):
+    if header is None or not same(header, key_of(request, purpose)):
         raise HTTPException(status_code=401, detail=f"missing or wrong {purpose} secret header")
 
 
@@ -66,13 +89,13 @@ def _task_ids(payload: dict[str, Any]) -> set[int]:
     return ids
 
 
-def _affected(settings: ApiSettings, payload: dict[str, Any]) -> list[Path]:
+def _affected(loop: links.LoopState, payload: dict[str, Any]) -> list[Path]:
     """OUTDIRs the event may touch: by task id, else every session of the project."""
     project = payload.get("project")
     project_id = project.get("id") if isinstance(project, dict) else project
     tasks = _task_ids(payload)
     found = []
-    for outdir in links.registered(settings.data_dir).values():
+    for outdir in loop.registered().values():
         try:
             state = session_state(outdir)
         except SessionError:  # a broken session must not stop the others' reconcile
@@ -86,11 +109,11 @@ def _affected(settings: ApiSettings, payload: dict[str, Any]) -> list[Path]:
 
 
 def _reconcile(request: Request, outdirs: list[Path]) -> None:
-    settings: ApiSettings = request.app.state.settings
+    sync = sync_of(request)
     for outdir in outdirs:
         with request.app.state.locks[str(outdir)]:
             try:
-                pull(outdir, settings.sync)
+                pull(outdir, sync)
             except Exception:  # a later pull catches up; the webhook has no one to tell
                 log.exception("reconcile of %s after a webhook failed", outdir)
 
@@ -111,13 +134,12 @@ async def webhook(
 
     The secret is checked before the body is read, and the body is read only up to 1 MiB.
     """
-    settings: ApiSettings = request.app.state.settings
-    _check(secret, settings, "webhook")
+    _check(secret, request, "webhook")
     payload = await read_json(request, MAX_WEBHOOK_BYTES)
     action = payload.get("action")
     if action not in ACTIONS:
         return {"action": action, "sessions": 0}
-    outdirs = _affected(settings, payload)
+    outdirs = _affected(loop_of(request), payload)
     background.add_task(_reconcile, request, outdirs)
     return {"action": action, "sessions": len(outdirs)}
 
@@ -134,10 +156,9 @@ def push_session(
     token: Annotated[str | None, Header(alias=links.ADMIN_HEADER)] = None,
 ) -> PushResult:
     """Push a processed OUTDIR on this machine (as ``cuevision annotate push``)."""
-    settings: ApiSettings = request.app.state.settings
-    _check(token, settings, "admin")
+    _check(token, request, "admin")
     with request.app.state.locks[str(body.outdir.resolve())]:
-        return push(body.outdir, load_scheme(body.scheme), settings.sync, body.scheme)
+        return push(body.outdir, load_scheme(body.scheme), sync_of(request), body.scheme)
 
 
 @router.post("/annotate/pull")
@@ -147,7 +168,6 @@ def pull_session(
     token: Annotated[str | None, Header(alias=links.ADMIN_HEADER)] = None,
 ) -> PullResult:
     """Reconcile a pushed OUTDIR with Label Studio now (as ``cuevision annotate pull``)."""
-    settings: ApiSettings = request.app.state.settings
-    _check(token, settings, "admin")
+    _check(token, request, "admin")
     with request.app.state.locks[str(body.outdir.resolve())]:
-        return pull(body.outdir, settings.sync)
+        return pull(body.outdir, sync_of(request))

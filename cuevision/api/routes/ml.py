@@ -2,32 +2,54 @@
 
 ``/predict`` answers with each session's stored candidates (what ``process`` found and ``push``
 sent), converted exactly as push converts them; it runs no model, so the API needs no torch and
-the UI shows the same regions the task was imported with. START_TRAINING is recorded in
-``DATA_DIR/training-requests.jsonl`` for the retraining job to pick up.
+the UI shows the same regions the task was imported with. START_TRAINING is recorded in the loop's
+state (the store's ``training_requests``, or the folder's ``training-requests.jsonl``) for the
+retraining job to pick up.
+
+Every route needs HTTP basic auth, the credential ``annotate push`` gives Label Studio when it
+connects the backend (user ``labelstudio``, password derived from the loop's secret); a missing or
+wrong one is a 401.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field
 
 from cuevision.annotate import links
 from cuevision.annotate.clock import ProxyClock
-from cuevision.annotate.sync import PROXY_INFO
+from cuevision.annotate.sync import ML_USER, PROXY_INFO
 from cuevision.annotate.tasks import model_version_of, prediction
-from cuevision.api.routes.labelstudio import read_json
+from cuevision.api.deps import same
+from cuevision.api.routes.labelstudio import key_of, loop_of, read_json
 from cuevision.api.settings import ApiSettings
 from cuevision.errors import CuevisionError
 from cuevision.events import read_events
-from cuevision.files import make_private_dir, write_text
 from cuevision.types import VideoInfo
 
-router = APIRouter(tags=["ml-backend"])
-TRAINING_REQUESTS = "training-requests.jsonl"
+_basic = HTTPBasic(auto_error=False, realm="cuevision ML backend")
+
+
+def label_studio(
+    request: Request, given: Annotated[HTTPBasicCredentials | None, Depends(_basic)]
+) -> None:
+    """401 unless the caller is Label Studio with the credential push gave it."""
+    if (
+        given is None
+        or not same(given.username, ML_USER)
+        or not same(given.password, key_of(request, "ml"))
+    ):
+        raise HTTPException(
+            401,
+            "missing or wrong ML backend credential; run `cuevision annotate push` again",
+            {"WWW-Authenticate": 'Basic realm="cuevision ML backend"'},
+        )
+
+
+router = APIRouter(tags=["ml-backend"], dependencies=[Depends(label_studio)])
 
 
 def _settings(request: Request) -> ApiSettings:
@@ -54,10 +76,12 @@ def setup(request: Request, body: dict[str, Any] | None = None) -> dict[str, str
     return {"model_version": _version(_settings(request))}
 
 
-def _task_prediction(settings: ApiSettings, task: dict[str, Any]) -> dict[str, Any]:
+def _task_prediction(
+    settings: ApiSettings, state: links.LoopState, task: dict[str, Any]
+) -> dict[str, Any]:
     empty = {"result": [], "score": 0.0, "model_version": _version(settings)}
     session = str((task.get("data") or {}).get("session", ""))
-    outdir = links.lookup(settings.data_dir, session)
+    outdir = state.lookup(session)
     if outdir is None or not (outdir / PROXY_INFO).is_file():
         return empty
     try:
@@ -78,8 +102,8 @@ class PredictRequest(BaseModel):
 @router.post("/predict")
 def predict(request: Request, body: PredictRequest) -> dict[str, Any]:
     """One result per task, in the order of ``tasks``."""
-    settings = _settings(request)
-    return {"results": [_task_prediction(settings, t) for t in body.tasks]}
+    settings, state = _settings(request), loop_of(request)
+    return {"results": [_task_prediction(settings, state, t) for t in body.tasks]}
 
 
 @router.post(
@@ -91,19 +115,15 @@ def predict(request: Request, body: PredictRequest) -> dict[str, Any]:
 async def training_webhook(request: Request) -> dict[str, str]:
     """Record START_TRAINING (the retraining issue consumes it); ignore other events.
 
-    The body is read up to 64 kB; the log keeps the last 1,000 requests, owner-only.
+    The body is read up to 64 kB; only the project's id is kept.
     """
-    settings = _settings(request)
     body = await read_json(request, 64 << 10)
     action = str(body.get("action", ""))
     if action == "START_TRAINING":
-        make_private_dir(settings.data_dir)
-        path = settings.data_dir / TRAINING_REQUESTS
         project = body.get("project")
         project_id = project.get("id") if isinstance(project, dict) else project
-        line = {"received_at": time.time(), "project": {"id": project_id}, "action": action}
-        kept = path.read_text().splitlines()[-999:] if path.is_file() else []
-        write_text(path, "\n".join([*kept, json.dumps(line, default=str)]) + "\n")
+        known = isinstance(project_id, int) and 0 < project_id < 2**31
+        loop_of(request).record_training(project_id if known else None)
         return {"status": "recorded"}
     return {"status": "ignored"}
 
@@ -115,7 +135,7 @@ def versions(request: Request) -> dict[str, list[str]]:
 
     settings = _settings(request)
     found = {_version(settings)} | {m.partition("@")[2] or m for m in list_models()}
-    for outdir in links.registered(settings.data_dir).values():
+    for outdir in loop_of(request).registered().values():
         try:
             found.add(model_version_of(read_events(outdir / "candidates.csv")))
         except CuevisionError:

@@ -35,6 +35,7 @@ from cuevision.api.deps import (
     study_role,
 )
 from cuevision.api.probing import ProbeRefused, probe_in_child
+from cuevision.api.settings import ApiSettings
 from cuevision.events import format_events
 from cuevision.jobs.tasks import enqueue, runs_of, status_of
 from cuevision.store.audit import record
@@ -280,12 +281,18 @@ def get_session(session_id: SessionId, who: CallerDep, db: DbDep) -> SessionOut:
 
 @router.delete("/sessions/{session_id}", status_code=204, response_class=Response)
 def delete_session(
-    session_id: SessionId, who: CallerDep, db: DbDep, service: ServiceDep
+    session_id: SessionId, request: Request, who: CallerDep, db: DbDep, service: ServiceDep
 ) -> Response:
     """Delete means gone: video (unless another study holds the same file), every stage output,
     the rows, and the Label Studio task. Only the audit row recording the deletion remains."""
     session, _ = session_role(db, who, session_id, "delete")
     sha256, study_id, task_id = session.sha256, session.study_id, session.labelstudio_task_id
+    if task_id is not None and service.settings.labelstudio:  # first: Label Studio down is a 503
+        from cuevision.annotate.client import Studio
+        from cuevision.annotate.server import connection
+
+        settings: ApiSettings = request.app.state.settings
+        Studio(connection(settings.labelstudio)).delete_task(task_id)
     db.delete(session)  # stage runs, artifacts and events cascade in the database
     record(
         db,
@@ -300,15 +307,7 @@ def delete_session(
         service.blobs.delete_video(sha256)
     service.blobs.delete_session(session_id)
     db.commit()
-    if task_id is not None:
-        _delete_task(service, task_id)
     return Response(status_code=204)
-
-
-def _delete_task(service: Service, task_id: int) -> None:
-    labelstudio = getattr(service, "labelstudio", None)
-    if labelstudio is not None:
-        labelstudio.delete_task(task_id)
 
 
 def _output(service: Service, session: Session, name: str) -> Path:

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 
 from cuevision.annotate import links
 from cuevision.annotate.sync import PROXY
-from cuevision.api.settings import ApiSettings
+from cuevision.api.routes.labelstudio import loop_of
 
 router = APIRouter(tags=["video"])
 
@@ -17,12 +17,12 @@ router = APIRouter(tags=["video"])
 @router.get("/video/{token}", response_class=FileResponse)
 def proxy_video(token: str, request: Request) -> FileResponse:
     """Stream a session's proxy; 403 for a forged or expired link, 416 for a Range past the end."""
-    settings: ApiSettings = request.app.state.settings
+    state = loop_of(request)
     try:
-        session_id = links.verify(links.load_secret(settings.data_dir), token, time.time())
+        session_id = links.verify(state.secret(), token, time.time())
     except links.LinkError as error:
         raise HTTPException(status_code=403, detail=str(error)) from None
-    outdir = links.lookup(settings.data_dir, session_id)
+    outdir = state.lookup(session_id)
     if outdir is None or not (outdir / PROXY).is_file():
         raise HTTPException(status_code=404, detail="this session's video is no longer here")
     return FileResponse(outdir / PROXY, media_type="video/mp4", filename=None)
