@@ -44,7 +44,9 @@ def tune(
     tolerance_s: float = 1.0,
     grid: Grid = Grid(),
 ) -> dict[str, Tuned]:
-    """Per type, the grid point with the highest pooled event F1 (ties: the earlier point)."""
+    """Per type, the grid point with the highest pooled event F1; among equals, the one that
+    finds the fewest events (so a type no validation session has is not flagged everywhere),
+    then the earlier point."""
     if len(scores) != len(truths):
         raise ValueError(f"{len(scores)} score series but {len(truths)} truth lists")
     if not scores:
@@ -53,7 +55,7 @@ def tune(
     for k, name in enumerate(scores[0].type_names):
         onsets = [[e.onset_s for e in truth if e.type == name] for truth in truths]
         n_ref = sum(map(len, onsets))
-        best: tuple[float, Thresholds] = (-1.0, Thresholds())
+        best: tuple[float, int, Thresholds] = (-1.0, 0, Thresholds())
         for on, drop in itertools.product(grid.onsets, grid.drops):
             th0 = Thresholds(on, round(max(on - drop, 0.05), 3))
             runs = [hysteresis(s.probs[:, k], th0.onset, th0.offset) for s in scores]
@@ -65,7 +67,8 @@ def tune(
                     n_pred += len(found)
                     matched += len(match_onsets(ref, found, tolerance_s))
                 f1 = 2 * matched / (n_ref + n_pred) if n_ref + n_pred else 0.0
-                if f1 > best[0] + 1e-12:
-                    best = (f1, th)
-        out[name] = Tuned(best[1], best[0] if n_ref else None, n_ref)
+                # equal F1 (always 0 for a type absent from validation): fewer events wins
+                if f1 > best[0] + 1e-12 or (abs(f1 - best[0]) <= 1e-12 and n_pred < best[1]):
+                    best = (f1, n_pred, th)
+        out[name] = Tuned(best[2], best[0] if n_ref else None, n_ref)
     return out
