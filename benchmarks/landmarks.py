@@ -13,7 +13,10 @@ Goal: >= 1.0x real time for 720p 30 fps at the default rate on 2 cores; peak mem
 The machine is shared: numbers move with other people's load. To weigh a change, give
 ``--baseline SRC`` (a folder holding another version's ``cuevision`` package, e.g. from
 ``git archive HEAD cuevision | tar -x -C SRC``): each extraction then also runs with that code,
-right after this one, so the ratio of the two rows is measured under the same load.
+right after this one, so the ratio of the two rows is measured under the same load. The last two
+columns are CPU seconds per second of video of the main process and of the pose worker: on two
+free cores the extraction keeps up with real time while both stay under 1.0 (each has a core),
+whatever other sessions' load does to the wall-clock columns.
 ``--long-minutes 0`` skips the long video.
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -119,7 +123,8 @@ def _row(
     fps = r["frames"] / r["seconds"]
     print(
         f"| {video} | {frames} | {run} | {r['frames']:.0f} | {fps:.1f} | "
-        f"{r['duration'] / r['seconds']:.2f} | {fps / floor_fps:.2f} | {peak / 2**20:.0f} MB |",
+        f"{r['duration'] / r['seconds']:.2f} | {fps / floor_fps:.2f} | {peak / 2**20:.0f} MB | "
+        f"{r['main_cpu'] / r['duration']:.2f} | {r['worker_cpu'] / r['duration']:.2f} |",
         flush=True,
     )
 
@@ -138,7 +143,16 @@ def case(kind: str, video: Path, analysis_fps: float | None) -> dict[str, float]
         summary = extract_landmarks(video, out, settings=settings)
         frames = summary.frames
         out.unlink()
-    return {"frames": frames, "seconds": time.perf_counter() - start, "duration": info.duration_s}
+    main, worker = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return {
+        "frames": frames,
+        "seconds": time.perf_counter() - start,
+        "duration": info.duration_s,
+        "main_cpu": main.ru_utime + main.ru_stime,
+        "worker_cpu": worker.ru_utime + worker.ru_stime,
+    }
 
 
 def main() -> None:
@@ -162,7 +176,7 @@ def main() -> None:
     for name, (width, height) in videos.items():
         make_copy(args.clip, args.work / f"{name}.mp4", width, height, 30.0, 17.0)
     header = ("video", "frames analysed", "run", "frames", "frames/s", "x real time", "/ floor",
-              "peak RSS")  # fmt: skip
+              "peak RSS", "main CPU s / video s", "pose CPU s / video s")  # fmt: skip
     print("| " + " | ".join(header) + " |\n|" + "---|" * len(header), flush=True)
     for name in videos:
         video = args.work / f"{name}.mp4"

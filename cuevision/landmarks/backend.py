@@ -53,6 +53,7 @@ from cuevision.landmarks.tracking import FaceBox
 HEAD_AND_SHOULDERS = slice(0, 13)  # pose landmarks 0..12: face points and both shoulders
 _MODULES = Path(mp.__file__).parent / "modules"
 PAD = 0.15  # the full-range detector sees the frame padded by this fraction of its long side
+DETECT_WIDTH = 640  # the detectors see frames no wider than this
 SEARCH_SCALE = 2.5  # crop side / head box side, for the search around a pose's head
 SAME_FACE = 0.5  # boxes of the two detectors closer than this many face sizes are one face
 
@@ -131,14 +132,20 @@ class FaceBackend:
 
         The full-range model sees the frame padded by ``PAD`` of its long side on every side, so
         a face cut by the edge is whole to it; the short-range model sees the frame as it is (it
-        expects large faces, and padding shrinks them).
+        expects large faces, and padding shrinks them). Both see a copy at most ``DETECT_WIDTH``
+        wide (their inputs are 192 and 128 pixels square): padding and converting a 720p frame
+        cost more than detecting.
         """
         height, width = image.shape[:2]
-        pad = int(round(PAD * max(height, width)))
-        padded = _pad(image, pad)
-        found = _boxes(self._near.process(image), 0, width, height, width, height)
+        small = image
+        if width > DETECT_WIDTH:
+            size = (DETECT_WIDTH, int(round(height * DETECT_WIDTH / width)))
+            small = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+        sh, sw = small.shape[:2]
+        pad = int(round(PAD * max(sh, sw)))
+        found = _boxes(self._near.process(small), 0, sw, sh, sw, sh)
         found += _boxes(
-            self._far.process(padded), pad, width + 2 * pad, height + 2 * pad, width, height
+            self._far.process(_pad(small, pad)), pad, sw + 2 * pad, sh + 2 * pad, sw, sh
         )
         kept: list[FaceBox] = []
         for box in sorted(found, key=lambda b: -b.score):
