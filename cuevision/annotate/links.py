@@ -21,14 +21,15 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cuevision.errors import CuevisionError
-from cuevision.files import create_once, make_private_dir, write_text
+from cuevision.files import create_once, make_private_dir, write_if_changed, write_text
 
 SECRET_FILE = "secret"
 SESSIONS_DIR = "sessions"
 TRAINING_REQUESTS = "training-requests.jsonl"
+SESSION_FILE = "labelstudio.json"  # an OUTDIR's project, task and prediction in Label Studio
 WEBHOOK_HEADER = "X-Cuevision-Webhook-Secret"
 ADMIN_HEADER = "X-Cuevision-Admin-Token"
 
@@ -136,6 +137,31 @@ class LoopState(Protocol):
 
     def record_training(self, project_id: int | None) -> None: ...
 
+    def read_session(self, outdir: Path) -> dict[str, Any]: ...
+
+    def write_session(self, outdir: Path, state: dict[str, Any]) -> None: ...
+
+
+def read_session_file(outdir: Path) -> dict[str, Any]:
+    """An OUTDIR's ``labelstudio.json``; empty before its first push."""
+    path = outdir / SESSION_FILE
+    if not path.is_file():
+        return {}
+    try:
+        state = json.loads(path.read_text())
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
+        state = None
+    if not isinstance(state, dict) or "session_id" not in state:
+        raise CuevisionError(
+            f"{path} is not a cuevision session file; delete it and run "
+            f"`cuevision annotate push {outdir}` again"
+        )
+    return state
+
+
+def write_session_file(outdir: Path, state: dict[str, Any]) -> None:
+    write_if_changed(outdir / SESSION_FILE, json.dumps(state, indent=2) + "\n")
+
 
 @dataclass(frozen=True)
 class FolderState:
@@ -162,3 +188,9 @@ class FolderState:
         line = {"received_at": time.time(), "project": {"id": project_id}}
         kept = path.read_text().splitlines()[-999:] if path.is_file() else []
         write_text(path, "\n".join([*kept, json.dumps(line)]) + "\n")
+
+    def read_session(self, outdir: Path) -> dict[str, Any]:
+        return read_session_file(outdir)
+
+    def write_session(self, outdir: Path, state: dict[str, Any]) -> None:
+        write_session_file(outdir, state)

@@ -36,7 +36,7 @@ from cuevision.files import atomic_path, default_data_dir, write_if_changed
 from cuevision.scheme import Scheme, load_scheme
 from cuevision.types import Event, VideoInfo
 
-SESSION_FILE = "labelstudio.json"
+SESSION_FILE = links.SESSION_FILE
 PROXY, PROXY_INFO = "proxy.mp4", "proxy.json"
 CONFIRMED, REJECTED = "confirmed.csv", "rejected.csv"
 CONFIRMED_DIR = "confirmed"  # metrics.json, report.html and tables on the confirmed basis
@@ -95,25 +95,17 @@ class PullResult:
     annotator: str | None
 
 
-def session_state(outdir: Path) -> dict[str, Any]:
-    """The session's ``labelstudio.json``; empty before its first push."""
-    path = outdir / SESSION_FILE
-    if not path.is_file():
-        return {}
+def session_state(outdir: Path, loop: links.LoopState | None = None) -> dict[str, Any]:
+    """The session's Label Studio state (``labelstudio.json``, or the store's row for a service
+    session); empty before its first push."""
     try:
-        state = json.loads(path.read_text())
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
-        state = None
-    if not isinstance(state, dict) or "session_id" not in state:
-        raise SessionError(
-            f"{path} is not a cuevision session file; delete it and run "
-            f"`cuevision annotate push {outdir}` again"
-        )
-    return state
+        return loop.read_session(outdir) if loop else links.read_session_file(outdir)
+    except CuevisionError as error:
+        raise SessionError(str(error)) from None
 
 
-def _session(outdir: Path) -> dict[str, Any]:
-    state = session_state(outdir)
+def _session(outdir: Path, loop: links.LoopState | None = None) -> dict[str, Any]:
+    state = session_state(outdir, loop)
     if not state:
         raise SessionError(
             f"{outdir} was never pushed to Label Studio (no {SESSION_FILE}); "
@@ -122,8 +114,8 @@ def _session(outdir: Path) -> dict[str, Any]:
     return state
 
 
-def session_id_of(outdir: Path) -> str:
-    return str(_session(outdir)["session_id"])
+def session_id_of(outdir: Path, loop: links.LoopState | None = None) -> str:
+    return str(_session(outdir, loop)["session_id"])
 
 
 def _candidates(outdir: Path, scheme: Scheme) -> tuple[VideoInfo, list[Event]]:
@@ -186,7 +178,7 @@ def push(
     studio = Studio(connection(settings.labelstudio))
     studio.check()
     clock = proxy_clock(outdir, source)
-    state = session_state(outdir)
+    state = session_state(outdir, settings.loop)
     session_id = session_id or state.get("session_id") or secrets.token_hex(8)
 
     project_id = studio.ensure_project(project_fields(scheme))
@@ -232,7 +224,7 @@ def push(
         "prediction_id": prediction_id,
         "scheme": str(scheme_path.resolve()) if scheme_path else None,
     }
-    write_if_changed(outdir / SESSION_FILE, json.dumps(state, indent=2) + "\n")
+    settings.loop.write_session(outdir, state)
     return PushResult(
         session_id=session_id,
         project_id=project_id,
@@ -283,7 +275,7 @@ def pull(outdir: Path, settings: SyncSettings, annotator: str | None = None) -> 
     outdir = Path(outdir).resolve()
     if not outdir.is_dir():
         raise SessionError(f"{outdir}: no such folder; give a pushed OUTDIR")
-    state = _session(outdir)
+    state = _session(outdir, settings.loop)
     scheme = load_scheme(state.get("scheme"))
     source, _ = _candidates(outdir, scheme)
     session_id = str(state["session_id"])

@@ -2,8 +2,10 @@
 
 The secret is a row of ``secrets``; the registry is the ``sessions`` table itself (a service
 session's OUTDIR is its blob folder) plus ``registered_outdirs`` for OUTDIRs that ``annotate push``
-sent from elsewhere on this machine; training requests are rows. The CLI uses this store whenever
-the data folder has a service database, so ``annotate push`` and ``serve`` share one home.
+sent from elsewhere on this machine; training requests are rows. A service session's project, task
+and prediction live in its row (``sessions.labelstudio``), not in a ``labelstudio.json``; an OUTDIR
+outside the blob folder keeps its file, which travels with the folder. The CLI uses this store
+whenever the data folder has a service database, so ``annotate push`` and ``serve`` share one home.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from cuevision.annotate.links import FolderState, LoopState, check_session_id
+from cuevision.annotate.links import (
+    FolderState,
+    LoopState,
+    check_session_id,
+    read_session_file,
+    write_session_file,
+)
 from cuevision.store.blobs import BlobStore
 from cuevision.store.db import DB_FILE, make_engine, require_current, sessions, sqlite_url
 from cuevision.store.models import RegisteredOutdir, Session, TrainingRequest
@@ -75,6 +83,33 @@ class StoreState:
     def record_training(self, project_id: int | None) -> None:
         with self.db() as db:
             db.add(TrainingRequest(project_id=project_id))
+            db.commit()
+
+    def _own(self, outdir: Path) -> str | None:
+        """The session id when ``outdir`` is a service session's blob folder."""
+        outdir = Path(outdir).resolve()
+        return outdir.name if outdir.parent == (self.blobs.root / "sessions").resolve() else None
+
+    def read_session(self, outdir: Path) -> dict[str, Any]:
+        session_id = self._own(outdir)
+        if session_id is None:
+            return read_session_file(outdir)
+        with self.db() as db:
+            row = db.get(Session, session_id)
+            return dict(row.labelstudio or {}) if row else {}
+
+    def write_session(self, outdir: Path, state: dict[str, Any]) -> None:
+        session_id = self._own(outdir)
+        if session_id is None:
+            write_session_file(outdir, state)
+            return
+        with self.db() as db:
+            row = db.get(Session, session_id)
+            if row is None:  # deleted meanwhile: nothing to record it on
+                return
+            row.labelstudio = state
+            row.labelstudio_project_id = int(state["project_id"])
+            row.labelstudio_task_id = int(state["task_id"])
             db.commit()
 
 

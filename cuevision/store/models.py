@@ -132,6 +132,8 @@ class Session(Base):
     video_info: Mapped[dict[str, Any]] = mapped_column(JSON)
     labelstudio_project_id: Mapped[int | None] = mapped_column(Integer)
     labelstudio_task_id: Mapped[int | None] = mapped_column(Integer)
+    # what a pushed OUTDIR keeps in labelstudio.json (project, task, prediction), for this session
+    labelstudio: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -103,6 +103,12 @@ def test_push_pull_video_ml_and_delete_through_the_service(
     assert task["data"]["session"] == session_id
     shown = web.get(f"/v1/sessions/{session_id}", headers=clinician).json()
     assert shown["labelstudio_task_id"] == task["id"]
+    outdir = app.state.service.blobs.session_dir(session_id)
+    assert not (outdir / "labelstudio.json").exists()  # the row holds it
+    with app.state.service.db() as db:
+        assert db.get(Session, session_id).labelstudio["task_id"] == task["id"]
+    again = web.post(f"{v1}/push", headers=annotator).json()
+    assert again["new_task"] is False and again["task_id"] == task["id"]
 
     # the annotators' video link and the ML backend work from the store's secret and sessions
     video = web.get(urlsplit(task["data"]["video"]).path)
@@ -135,7 +141,7 @@ def test_push_pull_video_ml_and_delete_through_the_service(
         actions = list(
             db.scalars(select(AuditEntry.action).where(AuditEntry.session_id.is_not(None)))
         )
-    assert actions.count("session.push") == 2 and "session.pull" in actions
+    assert actions.count("session.push") == 3 and "session.pull" in actions
 
     assert web.delete(f"/v1/sessions/{session_id}", headers=clinician).status_code == 204
     assert client.get(f"/api/tasks/{task['id']}").status_code == 404

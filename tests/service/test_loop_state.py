@@ -71,6 +71,19 @@ def test_a_service_session_is_registered_as_its_blob_folder(engine: Engine, tmp_
     state.register(row.id, tmp_path / "elsewhere")  # its OUTDIR is its blob folder, always
     assert state.lookup(row.id) == blobs.session_dir(row.id)
     assert state.registered() == {row.id: blobs.session_dir(row.id)}
+    assert state.read_session(blobs.session_dir(row.id)) == {}
+    pushed = {"session_id": row.id, "project_id": 2, "task_id": 9, "prediction_id": 4}
+    state.write_session(blobs.session_dir(row.id), pushed)
+    assert state.read_session(blobs.session_dir(row.id)) == pushed
+    assert not (blobs.session_dir(row.id) / "labelstudio.json").exists()
+    with sessions(engine)() as db:
+        again = db.get(Session, row.id)
+        assert again is not None and again.labelstudio_task_id == 9
+    elsewhere = tmp_path / "elsewhere"  # an OUTDIR outside the blob folder keeps its file
+    elsewhere.mkdir()
+    state.write_session(elsewhere, pushed)
+    assert json.loads((elsewhere / "labelstudio.json").read_text()) == pushed
+    assert state.read_session(elsewhere) == pushed
 
 
 def test_the_cli_uses_the_store_when_the_data_folder_has_one(

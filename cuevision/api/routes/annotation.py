@@ -40,10 +40,10 @@ def _outdir(service: Service, session: Session) -> Path:
 
 
 def push_session(db: Db, service: Service, sync: SyncSettings, session: Session) -> PushResult:
-    """Push a processed session (its id is the task's ``data.session``); record its task."""
+    """Push a processed session (its id is the task's ``data.session``); the store's loop state
+    records its project and task on the session's row."""
     done = push(_outdir(service, session), load_scheme(), sync, session_id=session.id)
-    session.labelstudio_project_id = done.project_id
-    session.labelstudio_task_id = done.task_id
+    db.refresh(session)
     return done
 
 

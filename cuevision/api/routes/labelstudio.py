@@ -97,7 +97,7 @@ def _affected(loop: links.LoopState, payload: dict[str, Any]) -> list[Path]:
     found = []
     for outdir in loop.registered().values():
         try:
-            state = session_state(outdir)
+            state = session_state(outdir, loop)
         except SessionError:  # a broken session must not stop the others' reconcile
             log.exception("skipping %s", outdir)
             continue

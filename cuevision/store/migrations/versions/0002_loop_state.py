@@ -1,4 +1,5 @@
-"""The Label Studio loop's state in the store: registered OUTDIRs and training requests
+"""The Label Studio loop's state in the store: registered OUTDIRs, training requests, and a
+session's Label Studio state
 
 Revision ID: 0002
 Revises: 0001
@@ -16,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("labelstudio", sa.JSON(), nullable=True))
     op.create_table(
         "registered_outdirs",
         sa.Column("session_id", sa.String(length=32), nullable=False),
@@ -35,3 +38,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("training_requests")
     op.drop_table("registered_outdirs")
+    with op.batch_alter_table("sessions", schema=None) as batch_op:
+        batch_op.drop_column("labelstudio")
