@@ -4,6 +4,7 @@ names, bad metadata), lists with filters, status, and the review fixes."""
 from __future__ import annotations
 
 import hashlib
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,3 +178,44 @@ def test_the_audit_log_has_no_write_routes(world: World) -> None:
     assert world.client.get("/v1/audit", headers=world.auth("admin")).status_code == 403
     rows = world.client.get("/v1/audit", headers=world.auth("site")).json()
     assert {"member.set", "token.create", "study.create"} <= {r["action"] for r in rows}
+
+
+def test_delete_with_label_studio_down_is_a_503_and_deletes_nothing(
+    templates: dict[str, object], request: pytest.FixtureRequest, tmp_path: Path, clip: Path
+) -> None:
+    """Delete means gone everywhere or nowhere: a task that cannot be removed keeps the session."""
+    from fastapi.testclient import TestClient
+
+    from cuevision.annotate.server import LabelStudioSettings
+    from cuevision.api import ApiSettings, ServiceSettings, create_app
+    from cuevision.store.models import Session
+
+    from .conftest import world_url
+
+    data = tmp_path / "data"
+    url, tokens = world_url("sqlite", templates, request, data)
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = LabelStudioSettings(url=f"http://127.0.0.1:{port}", token="t" * 40)
+    settings = ServiceSettings(data_dir=data, database_url=url, runners=0, labelstudio=True)
+    app = create_app(ApiSettings(data_dir=data, labelstudio=down), settings)
+    clinician = {"Authorization": f"Bearer {tokens['clinician']}"}
+    with TestClient(app) as client:
+        made = client.post(
+            "/v1/studies/1/sessions",
+            params={"dyad_id": "d"},
+            content=clip.read_bytes(),
+            headers=clinician,
+        )
+        session_id = made.json()["id"]
+        with app.state.service.db() as db:
+            row = db.get(Session, session_id)
+            assert row is not None
+            row.labelstudio_task_id = 12
+            db.commit()
+        gone = client.delete(f"/v1/sessions/{session_id}", headers=clinician)
+        assert gone.status_code == 503 and "not reachable" in gone.json()["detail"]
+        assert client.get(f"/v1/sessions/{session_id}", headers=clinician).status_code == 200
+        assert app.state.service.blobs.listing()  # the video is still there
+    app.state.service.engine.dispose()
