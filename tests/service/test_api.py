@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from cuevision.api.routes.sessions import clean_filename
@@ -15,7 +16,7 @@ from cuevision.api.routes.sessions import clean_filename
 from .conftest import World, routes
 
 
-def _upload(world: World, data: bytes, who: str = "clinician", **params: object) -> object:
+def _upload(world: World, data: bytes, who: str = "clinician", **params: object) -> httpx.Response:
     query = {"dyad_id": "dyad1", **params}
     return world.client.post(
         f"/v1/studies/{world.study_a}/sessions",
