@@ -51,8 +51,8 @@ RADIUS = 0.2
 FEATURES = ("gaze_to_partner", "smile", "hand_to_partner")
 EXTRA_FEATURES = (
     "head_to_partner",
-    "gaze_to_partner_any",
-    "head_to_partner_any",
+    "any_gaze_to_partner",
+    "any_head_to_partner",
     "head_source",
 )  # reported where the features have them
 ROLE_NAMES = ("caregiver", "child")
