@@ -12,15 +12,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
-# The five clips that ../shared/data/README.md describes, easiest first.
-NAMED_CLIPS = (
-    "6c6MZQ.joke1.rep1.take1.ThatsNotAHat.mp4",
-    "2UWdXP.joke2.rep3.take1.NomNomNom.mp4",
-    "3dC3SQ.joke1.rep2.take1.TearingPaper.mp4",
-    "2UWdXP.joke1.rep2.take1.Peekaboo.mp4",
-    "4JDccE.joke1.rep1.take1.NomNomNom.mp4",
-)
-
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 
