@@ -85,13 +85,13 @@ class StoreState:
             db.add(TrainingRequest(project_id=project_id))
             db.commit()
 
-    def _own(self, outdir: Path) -> str | None:
+    def service_session(self, outdir: Path) -> str | None:
         """The session id when ``outdir`` is a service session's blob folder."""
         outdir = Path(outdir).resolve()
         return outdir.name if outdir.parent == (self.blobs.root / "sessions").resolve() else None
 
     def read_session(self, outdir: Path) -> dict[str, Any]:
-        session_id = self._own(outdir)
+        session_id = self.service_session(outdir)
         if session_id is None:
             return read_session_file(outdir)
         with self.db() as db:
@@ -99,7 +99,7 @@ class StoreState:
             return dict(row.labelstudio or {}) if row else {}
 
     def write_session(self, outdir: Path, state: dict[str, Any]) -> None:
-        session_id = self._own(outdir)
+        session_id = self.service_session(outdir)
         if session_id is None:
             write_session_file(outdir, state)
             return

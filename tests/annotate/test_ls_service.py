@@ -126,6 +126,12 @@ def test_push_pull_video_ml_and_delete_through_the_service(
         json={"result": prediction["result"][:2], "parent_prediction": prediction["id"]},
     )
     assert made.status_code == 201, made.text
+    hook = {links.WEBHOOK_HEADER: links.derived_key(app.state.loop.secret(), "webhook")}
+    event = {"action": "ANNOTATION_CREATED", "annotation": {"id": 1, "task": task["id"]}}
+    heard = web.post("/labelstudio/webhook", json=event, headers=hook)
+    assert heard.status_code == 202 and heard.json()["sessions"] == 1
+    by_hook = web.get(f"/v1/sessions/{session_id}/confirmed", headers=clinician).json()
+    assert [e["type"] for e in by_hook] == ["child_smiles", "caregiver_smiles"]
     pulled = web.post(f"{v1}/pull", headers=annotator)
     assert pulled.status_code == 200 and pulled.json()["counts"] == {"accepted": 2, "rejected": 1}
     confirmed = web.get(f"/v1/sessions/{session_id}/confirmed", headers=clinician).json()
@@ -141,7 +147,7 @@ def test_push_pull_video_ml_and_delete_through_the_service(
         actions = list(
             db.scalars(select(AuditEntry.action).where(AuditEntry.session_id.is_not(None)))
         )
-    assert actions.count("session.push") == 3 and "session.pull" in actions
+    assert actions.count("session.push") == 3 and actions.count("session.pull") == 2
 
     assert web.delete(f"/v1/sessions/{session_id}", headers=clinician).status_code == 204
     assert client.get(f"/api/tasks/{task['id']}").status_code == 404

@@ -29,6 +29,8 @@ from cuevision.annotate.sync import (
 from cuevision.api.deps import same
 from cuevision.api.settings import ApiSettings
 from cuevision.scheme import load_scheme
+from cuevision.store.audit import record
+from cuevision.store.loop import StoreState
 
 router = APIRouter(tags=["labelstudio"])
 log = logging.getLogger(__name__)
@@ -108,12 +110,38 @@ def _affected(loop: links.LoopState, payload: dict[str, Any]) -> list[Path]:
     return found
 
 
+def _pull(request: Request, outdir: Path, sync: SyncSettings) -> None:
+    """Pull an OUTDIR; a service session's confirmed events also go into the store."""
+    loop = loop_of(request)
+    session_id = loop.service_session(outdir) if isinstance(loop, StoreState) else None
+    if session_id is None:
+        pull(outdir, sync)
+        return
+    from cuevision.api.routes.annotation import pull_session
+    from cuevision.store.models import Session
+
+    service = request.app.state.service
+    with service.db() as db:
+        session = db.get(Session, session_id)
+        if session is not None:
+            done = pull_session(db, service, sync, session)
+            record(
+                db,
+                None,
+                "session.pull",
+                study_id=session.study_id,
+                session_id=session.id,
+                detail={"webhook": True, "changed": done.changed},
+            )
+            db.commit()
+
+
 def _reconcile(request: Request, outdirs: list[Path]) -> None:
     sync = sync_of(request)
     for outdir in outdirs:
         with request.app.state.locks[str(outdir)]:
             try:
-                pull(outdir, sync)
+                _pull(request, outdir, sync)
             except Exception:  # a later pull catches up; the webhook has no one to tell
                 log.exception("reconcile of %s after a webhook failed", outdir)
 
