@@ -30,7 +30,8 @@ from cuevision.pipeline import (
 )
 from cuevision.scheme import Scheme
 from cuevision.store.blobs import BlobStore
-from cuevision.store.models import Artifact, EventRow, Session, StageRun, StageState, utcnow
+from cuevision.store.events import replace_events
+from cuevision.store.models import Artifact, Session, StageRun, StageState, utcnow
 from cuevision.types import VideoInfo
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def execute(
             )
         )
     if run.stage == "detect":
-        _replace_events(db, session.id, stage.outputs[0].parent)
+        replace_events(db, session.id, "candidates", read_candidates(stage.outputs[0].parent))
     run.key = stage.key
     run.state = StageState.DONE
     run.error = None
@@ -118,26 +119,6 @@ def execute(
     db.commit()
     if run.stage == STAGES[-1] and context.on_done is not None:
         context.on_done(session.id)
-
-
-def _replace_events(db: Db, session_id: str, outdir: Path) -> None:
-    db.execute(
-        delete(EventRow).where(EventRow.session_id == session_id, EventRow.basis == "candidates")
-    )
-    for seq, event in enumerate(read_candidates(outdir)):
-        db.add(
-            EventRow(
-                session_id=session_id,
-                basis="candidates",
-                seq=seq,
-                actor=event.actor,
-                type=event.type,
-                onset_s=event.onset_s,
-                offset_s=event.offset_s,
-                score=event.score,
-                model_version=event.model_version,
-            )
-        )
 
 
 def runs_of(db: Db, session_id: str) -> list[StageRun]:

@@ -11,7 +11,6 @@ import logging
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
-from sqlalchemy import delete
 from sqlalchemy.orm import Session as Db
 
 from cuevision.annotate.sync import PROXY, PullResult, PushResult, SyncSettings, pull, push
@@ -22,7 +21,8 @@ from cuevision.files import atomic_path
 from cuevision.jobs.tasks import runs_of, status_of
 from cuevision.scheme import load_scheme
 from cuevision.store.audit import record
-from cuevision.store.models import EventRow, Session
+from cuevision.store.events import replace_events
+from cuevision.store.models import Session
 
 router = APIRouter(prefix="/v1", tags=["labelstudio"])
 log = logging.getLogger(__name__)
@@ -51,24 +51,10 @@ def pull_session(db: Db, service: Service, sync: SyncSettings, session: Session)
     """Pull the session's annotation; its confirmed events replace the stored ones."""
     outdir = service.blobs.session_dir(session.id)
     done = pull(outdir, sync)
-    db.execute(
-        delete(EventRow).where(EventRow.session_id == session.id, EventRow.basis == "confirmed")
-    )
     confirmed = outdir / "confirmed.csv"
-    for seq, event in enumerate(read_events(confirmed) if confirmed.is_file() else []):
-        db.add(
-            EventRow(
-                session_id=session.id,
-                basis="confirmed",
-                seq=seq,
-                actor=event.actor,
-                type=event.type,
-                onset_s=event.onset_s,
-                offset_s=event.offset_s,
-                score=event.score,
-                model_version=event.model_version,
-            )
-        )
+    replace_events(
+        db, session.id, "confirmed", read_events(confirmed) if confirmed.is_file() else []
+    )
     return done
 
 
