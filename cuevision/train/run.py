@@ -15,7 +15,7 @@ import platform
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,35 @@ def _columns(series: FeatureSeries, names: Sequence[str]) -> np.ndarray:
     return np.asarray(series.values[:, [series.names.index(n) for n in names]])
 
 
+def widened(
+    base: Detector, names: Sequence[str], train: Sequence[Session]
+) -> tuple[Normaliser, Architecture, dict[str, torch.Tensor]]:
+    """The base's normaliser, architecture and weights with the inputs of ``names`` it lacks
+    appended, so that fine-tuning can learn columns newer than the base.
+
+    The new columns' statistics come from the real training sessions (the simulator has no
+    model of columns newer than it: it fills them with masked noise), from all of ``train``
+    without any; their input weights start at zero, so fine-tuning starts from the base's
+    function."""
+    old = base.normaliser
+    init = base.network.state_dict()
+    extra = [n for n in names if n not in old.names]
+    if not extra:
+        return old, base.network.arch, init
+    real = [s for s in train if s.source != "simulated"] or list(train)
+    new = Normaliser.fit(extra, [_columns(s.series, extra) for s in real])
+    normaliser = Normaliser(old.names + new.names, old.mean + new.mean, old.std + new.std)
+    n_old, n_all = len(old.names), len(normaliser.names)
+    weight = init["inp.weight"]  # (channels, 3 * n_old, 1): value, centred value, mask blocks
+    wide = weight.new_zeros(weight.shape[0], 3 * n_all, weight.shape[2])
+    for block in range(3):
+        wide[:, block * n_all : block * n_all + n_old] = weight[
+            :, block * n_old : (block + 1) * n_old
+        ]
+    arch = replace(base.network.arch, n_inputs=normaliser.n_inputs)
+    return normaliser, arch, {**init, "inp.weight": wide}
+
+
 def fit_detector(
     train: Sequence[Session],
     val: Sequence[Session],
@@ -145,11 +174,12 @@ def fit_detector(
     features: Sequence[str] | None = None,
     log: Log = lambda line: None,
 ) -> Fitted:
-    """Fit the network (from ``base``'s weights, if given; on ``features``, default
-    :func:`training_features`) and tune its post-processing."""
+    """Fit the network on ``features`` (default :func:`training_features`; from ``base``'s
+    weights, if given, on its inputs plus those of ``features`` it lacks, see :func:`widened`)
+    and tune its post-processing."""
+    init: dict[str, torch.Tensor] | None
     if base is not None:
-        normaliser, arch = base.normaliser, base.network.arch
-        init: dict[str, torch.Tensor] | None = base.network.state_dict()
+        normaliser, arch, init = widened(base, features or base.normaliser.names, train)
     else:
         names = list(features) if features is not None else training_features(train)
         normaliser = Normaliser.fit(names, [_columns(s.series, names) for s in train])
