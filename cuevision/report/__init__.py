@@ -56,7 +56,7 @@ def write_session_outputs(
         basis=basis,
         signals=table,
         voices=read_voices(signals, duration_s=duration_s) if signals is not None else None,
-        provenance={**(provenance or {}), **({"signals": str(signals)} if signals else {})},
+        provenance={**(provenance or {}), **({"signals": signals.name} if signals else {})},
     )
     data = _plain(metrics.to_dict())
     make_private_dir(outdir)

@@ -32,7 +32,7 @@ class Limits:
     """Largest video accepted: longest side in pixels and duration in seconds."""
 
     max_side_px: int = 4096
-    max_duration_s: float = 4 * 3600
+    max_duration_s: float = 4 * 3600.0  # a float, as the CLI passes it: the same stage key
 
 
 def open_container(path: Path) -> av.container.InputContainer:
