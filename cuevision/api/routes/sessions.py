@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import secrets
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
 from cuevision.api.deps import (
+    Caller,
     CallerDep,
     DbDep,
     Service,
@@ -373,9 +375,15 @@ def _export_events(db: Db, session: Session) -> list[Event]:
     ]
 
 
-@router.get("/sessions/{session_id}/exports/events.csv", response_class=Response)
-def export_csv(session_id: SessionId, who: CallerDep, db: DbDep) -> Response:
-    """The events (confirmed where there are any) in the interchange CSV; never video or faces."""
+def _export(
+    db: Db,
+    who: Caller,
+    session_id: str,
+    suffix: str,
+    text: Callable[[list[Event]], str],
+    media: str,
+) -> Response:
+    """One export: audited, then the events as an attachment named by the session's id."""
     session, _ = session_role(db, who, session_id, "export")
     record(
         db,
@@ -383,15 +391,21 @@ def export_csv(session_id: SessionId, who: CallerDep, db: DbDep) -> Response:
         "session.export",
         study_id=session.study_id,
         session_id=session.id,
-        detail={"format": "csv"},
+        detail={"format": suffix},
     )
     db.commit()
-    disposition = f'attachment; filename="{session.id}-events.csv"'
+    disposition = f'attachment; filename="{session.id}-events.{suffix}"'
     return Response(
-        format_events(_export_events(db, session)),
-        media_type="text/csv",
+        text(_export_events(db, session)),
+        media_type=media,
         headers={"Content-Disposition": disposition},
     )
+
+
+@router.get("/sessions/{session_id}/exports/events.csv", response_class=Response)
+def export_csv(session_id: SessionId, who: CallerDep, db: DbDep) -> Response:
+    """The events (confirmed where there are any) in the interchange CSV; never video or faces."""
+    return _export(db, who, session_id, "csv", format_events, "text/csv")
 
 
 @router.get("/sessions/{session_id}/exports/events.eaf", response_class=Response)
@@ -399,22 +413,7 @@ def export_eaf(session_id: SessionId, who: CallerDep, db: DbDep) -> Response:
     """The events as an ELAN file, one tier per actor and event type."""
     from cuevision.interop.elan import eaf_text
 
-    session, _ = session_role(db, who, session_id, "export")
-    record(
-        db,
-        who.user.id,
-        "session.export",
-        study_id=session.study_id,
-        session_id=session.id,
-        detail={"format": "eaf"},
-    )
-    db.commit()
-    disposition = f'attachment; filename="{session.id}-events.eaf"'
-    return Response(
-        eaf_text(_export_events(db, session)),
-        media_type="application/xml",
-        headers={"Content-Disposition": disposition},
-    )
+    return _export(db, who, session_id, "eaf", eaf_text, "application/xml")
 
 
 @router.get("/sessions/{session_id}/video", response_class=FileResponse)
