@@ -220,13 +220,32 @@ class RegisteredOutdir(Base):
 
 
 class TrainingRequest(Base):
-    """Label Studio's START_TRAINING for a project, for the retraining job to pick up."""
+    """A training job of a study: asked for by a researcher (``POST /v1/models/train``) or by
+    Label Studio's START_TRAINING for a project; leased by a runner like a stage run, and done
+    once the new version (``model``, NAME@VERSION) is in the service's models folder."""
 
     __tablename__ = "training_requests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    project_id: Mapped[int | None] = mapped_column(Integer)
+    project_id: Mapped[int | None] = mapped_column(Integer)  # Label Studio's, when it asked
+    study_id: Mapped[int | None] = mapped_column(
+        ForeignKey("studies.id", ondelete="CASCADE"), index=True
+    )
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    base: Mapped[str | None] = mapped_column(String(100))  # NAME@VERSION; None: the default
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # epochs, seed, ...
+    state: Mapped[str] = mapped_column(String(10), default=StageState.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[float | None] = mapped_column(Float)  # epoch seconds
+    not_before: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(100))  # the version it trained
+    snapshot: Mapped[str | None] = mapped_column(String(64))  # the data set's hash
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AuditEntry(Base):
