@@ -260,3 +260,29 @@ class AuditEntry(Base):
     study_id: Mapped[int | None] = mapped_column(Integer)
     session_id: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChunkRun(Base):
+    """One time chunk of a session's landmark stage (Celery runner): leased like a stage run;
+    ``key`` is the chunk plan's (length, overlap), so a changed plan never reuses a chunk."""
+
+    __tablename__ = "chunk_runs"
+    __table_args__ = (UniqueConstraint("session_id", "index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    index: Mapped[int] = mapped_column(Integer)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    key: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(10), default=StageState.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[float | None] = mapped_column(Float)  # epoch seconds
+    not_before: Mapped[float] = mapped_column(Float, default=0.0)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
