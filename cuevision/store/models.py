@@ -240,6 +240,8 @@ class TrainingRequest(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[float | None] = mapped_column(Float)  # epoch seconds
     not_before: Mapped[float] = mapped_column(Float, default=0.0)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)  # epochs of the main fit
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     model: Mapped[str | None] = mapped_column(String(100))  # the version it trained
     snapshot: Mapped[str | None] = mapped_column(String(64))  # the data set's hash

@@ -34,6 +34,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("lease_owner", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("lease_expires_at", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("not_before", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("progress_done", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("progress_total", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("error", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("model", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("snapshot", sa.String(length=64), nullable=True))
@@ -47,6 +49,8 @@ def upgrade() -> None:
         sa.column("state", sa.String()),
         sa.column("attempts", sa.Integer()),
         sa.column("not_before", sa.Float()),
+        sa.column("progress_done", sa.Integer()),
+        sa.column("progress_total", sa.Integer()),
         sa.column("error", sa.Text()),
         sa.column("updated_at", sa.DateTime(timezone=True)),
     )
@@ -56,12 +60,22 @@ def upgrade() -> None:
             state="failed",
             attempts=0,
             not_before=0.0,
+            progress_done=0,
+            progress_total=0,
             error=EARLIER,
             updated_at=jobs.c.received_at,
         )
     )
     with op.batch_alter_table("training_requests", schema=None) as batch_op:
-        for name in ("options", "state", "attempts", "not_before", "updated_at"):
+        for name in (
+            "options",
+            "state",
+            "attempts",
+            "not_before",
+            "progress_done",
+            "progress_total",
+            "updated_at",
+        ):
             batch_op.alter_column(name, nullable=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_training_requests_study_id_studies"),
@@ -100,6 +114,8 @@ def downgrade() -> None:
             "snapshot",
             "model",
             "error",
+            "progress_total",
+            "progress_done",
             "not_before",
             "lease_expires_at",
             "lease_owner",
