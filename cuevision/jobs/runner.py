@@ -1,11 +1,12 @@
-"""The embedded runner: threads inside ``cuevision serve`` that take stage runs from the database.
+"""Leases on job rows, and the embedded runner: threads inside ``cuevision serve``.
 
-A runner claims a stage run with a compare-and-set UPDATE (portable to SQLite and PostgreSQL),
-which gives it a lease; a heartbeat extends the lease and saves progress while the stage runs. A
-runner that dies (``kill -9``) stops renewing, its lease expires and any runner takes the stage
-again, which the pipeline's manifest makes safe. A failure is retried after an exponential
-backoff; the third failed attempt (a poison video, or three crashes) marks the stage failed with
-its reason, which the session page shows.
+A worker (an embedded runner thread, or a Celery task) claims a stage run or a chunk run with a
+compare-and-set UPDATE (portable to SQLite and PostgreSQL), which gives it a lease; a heartbeat
+extends the lease and saves progress while it works. A worker that dies (``kill -9``) stops
+renewing, its lease expires and any worker takes the row again, which the pipeline's manifest
+makes safe. A failure is retried after an exponential backoff; the third failed attempt (a poison
+video, or three crashes) marks the row failed with its reason, which the session page shows.
+:class:`Lease` is the one copy of these rules; the embedded runner and the Celery tasks use it.
 """
 
 from __future__ import annotations
@@ -16,18 +17,26 @@ import secrets
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import CursorResult, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session as Db
+from sqlalchemy.orm import sessionmaker
 
 from cuevision.errors import CuevisionError
 from cuevision.jobs.tasks import TaskContext, execute
 from cuevision.store.db import sessions
-from cuevision.store.models import StageRun, StageState, utcnow
+from cuevision.store.models import ChunkRun, StageRun, StageState, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+CRASHED = "stopped 3 times before finishing (crash or timeout)"
+
+Leased = type[StageRun] | type[ChunkRun]  # tables with state, attempts, lease and backoff
+Work = Callable[[Db, Any, Callable[[int, int], None]], None]  # (db, row, progress)
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,125 @@ class RunnerSettings:
     poll_s: float = 1.0
 
 
+def due(row: StageRun | ChunkRun, now: float) -> bool:
+    """Pending and past its backoff, or running under a lease that ran out (its worker died)."""
+    if row.state == StageState.PENDING:
+        return row.not_before <= now
+    return row.state == StageState.RUNNING and (row.lease_expires_at or 0.0) < now
+
+
+def reason_of(error: BaseException) -> str:
+    """What a failed row shows: our own errors as they are, others with their type."""
+    return str(error) if isinstance(error, CuevisionError) else f"{type(error).__name__}: {error}"
+
+
+class Lease:
+    """Claims, renews and releases rows of the leased tables for one owner (thread or task)."""
+
+    def __init__(self, db: sessionmaker[Any], settings: RunnerSettings) -> None:
+        self.db = db
+        self.settings = settings
+        self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"
+
+    def claim(self, db: Db, row: StageRun | ChunkRun) -> bool:
+        """Take ``row`` if it is due (compare-and-set on its state and attempts); a row whose
+        lease ran out after its last attempt is failed instead."""
+        now = time.time()
+        if not due(row, now):
+            return False
+        if row.state == StageState.RUNNING and row.attempts >= MAX_ATTEMPTS:
+            fail(db, row, CRASHED)
+            return False
+        model = type(row)
+        taken = db.execute(
+            update(model)
+            .where(model.id == row.id, model.state == row.state, model.attempts == row.attempts)
+            .values(
+                state=StageState.RUNNING,
+                lease_owner=self.owner,
+                lease_expires_at=now + self.settings.lease_s,
+                attempts=row.attempts + 1,
+                updated_at=utcnow(),
+            )
+        )
+        db.commit()
+        return cast("CursorResult[Any]", taken).rowcount == 1
+
+    def claim_id(self, model: Leased, row_id: int) -> bool:
+        """Claim the row ``row_id`` (a task's message names only the id); False if gone or not
+        due, e.g. a duplicate delivery of work another worker holds or has done."""
+        with self.db() as db:
+            row = db.get(model, row_id, populate_existing=True)
+            return row is not None and self.claim(db, row)
+
+    def run(self, model: Leased, row_id: int, work: Work) -> bool:
+        """Do ``work`` on a claimed row under a heartbeat; a failure is retried or, at the third
+        attempt, fails the row. True if the work succeeded."""
+        progress = [0, 0]
+        with self._heartbeat(model, row_id, progress), self.db() as db:
+            row = db.get(model, row_id)
+            if row is None:  # deleted meanwhile
+                return False
+            try:
+                work(db, row, lambda d, t: progress.__setitem__(slice(0, 2), [d, t]))
+            except Exception as error:
+                db.rollback()
+                self.retry_or_fail(model, row_id, error)
+                return False
+        return True
+
+    def retry_or_fail(self, model: Leased, row_id: int, error: Exception) -> None:
+        reason = reason_of(error)
+        trace = traceback.format_exc()
+        log.warning("%s %s failed: %s\n%s", model.__tablename__, row_id, reason, trace)
+        with self.db() as db:
+            row = db.get(model, row_id)
+            if row is None:
+                return
+            if row.attempts >= MAX_ATTEMPTS:
+                fail(db, row, reason)
+                return
+            row.state, row.error, row.lease_owner = StageState.PENDING, reason, None
+            row.not_before = time.time() + self.settings.backoff_s * 2 ** (row.attempts - 1)
+            row.updated_at = utcnow()
+            db.commit()
+
+    @contextmanager
+    def _heartbeat(self, model: Leased, row_id: int, progress: list[int]) -> Iterator[None]:
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.settings.heartbeat_s):
+                try:
+                    with self.db() as db:
+                        db.execute(
+                            update(model)
+                            .where(model.id == row_id, model.lease_owner == self.owner)
+                            .values(
+                                lease_expires_at=time.time() + self.settings.lease_s,
+                                progress_done=progress[0],
+                                progress_total=progress[1],
+                            )
+                        )
+                        db.commit()
+                except Exception:  # a missed beat only shortens the lease
+                    log.exception("heartbeat of %s %s", model.__tablename__, row_id)
+
+        thread = threading.Thread(target=beat, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
+
+def fail(db: Db, row: StageRun | ChunkRun, reason: str) -> None:
+    row.state, row.error, row.lease_owner = StageState.FAILED, reason, None
+    row.updated_at = utcnow()
+    db.commit()
+
+
 class Runner:
     """Claims and runs stage runs until :meth:`stop`; one thread per runner."""
 
@@ -45,7 +173,7 @@ class Runner:
         self.db = sessions(engine)
         self.context = context
         self.settings = settings
-        self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self.lease = Lease(self.db, settings)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="cuevision-runner", daemon=True)
 
@@ -89,94 +217,17 @@ class Runner:
                         StageRun.state != StageState.DONE,
                     )
                 )
-                if earlier is not None:
-                    continue
-                if run.state == StageState.RUNNING and run.attempts >= MAX_ATTEMPTS:
-                    self._fail(db, run, "stopped 3 times before finishing (crash or timeout)")
-                    continue
-                taken = db.execute(
-                    update(StageRun)
-                    .where(
-                        StageRun.id == run.id,
-                        StageRun.state == run.state,
-                        StageRun.attempts == run.attempts,
-                    )
-                    .values(
-                        state=StageState.RUNNING,
-                        lease_owner=self.owner,
-                        lease_expires_at=now + self.settings.lease_s,
-                        attempts=run.attempts + 1,
-                        updated_at=utcnow(),
-                    )
-                )
-                db.commit()
-                if taken.rowcount == 1:
+                if earlier is None and self.lease.claim(db, run):
                     return run.id
         return None
-
-    def _fail(self, db: Db, run: StageRun, reason: str) -> None:
-        run.state, run.error, run.lease_owner = StageState.FAILED, reason, None
-        run.updated_at = utcnow()
-        db.commit()
 
     def run_once(self) -> bool:
         """Claim and run one stage run; False when there was nothing to do."""
         run_id = self.claim()
         if run_id is None:
             return False
-        progress = [0, 0]
-        done = threading.Event()
-        beat = threading.Thread(target=self._heartbeat, args=(run_id, progress, done), daemon=True)
-        beat.start()
-        try:
-            with self.db() as db:
-                run = db.get(StageRun, run_id)
-                assert run is not None
-                try:
-                    execute(
-                        db,
-                        self.context,
-                        run,
-                        lambda d, t: progress.__setitem__(slice(0, 2), [d, t]),
-                    )
-                except Exception as error:
-                    db.rollback()
-                    self._retry_or_fail(run_id, error)
-        finally:
-            done.set()
-            beat.join()
+        self.lease.run(StageRun, run_id, self._execute)
         return True
 
-    def _retry_or_fail(self, run_id: int, error: Exception) -> None:
-        reason = (
-            str(error) if isinstance(error, CuevisionError) else f"{type(error).__name__}: {error}"
-        )
-        log.warning("stage run %s failed: %s\n%s", run_id, reason, traceback.format_exc())
-        with self.db() as db:
-            run = db.get(StageRun, run_id)
-            if run is None:
-                return
-            if run.attempts >= MAX_ATTEMPTS:
-                self._fail(db, run, reason)
-                return
-            run.state, run.error, run.lease_owner = StageState.PENDING, reason, None
-            run.not_before = time.time() + self.settings.backoff_s * 2 ** (run.attempts - 1)
-            run.updated_at = utcnow()
-            db.commit()
-
-    def _heartbeat(self, run_id: int, progress: list[int], done: threading.Event) -> None:
-        while not done.wait(self.settings.heartbeat_s):
-            try:
-                with self.db() as db:
-                    db.execute(
-                        update(StageRun)
-                        .where(StageRun.id == run_id, StageRun.lease_owner == self.owner)
-                        .values(
-                            lease_expires_at=time.time() + self.settings.lease_s,
-                            progress_done=progress[0],
-                            progress_total=progress[1],
-                        )
-                    )
-                    db.commit()
-            except Exception:  # a missed beat only shortens the lease
-                log.exception("heartbeat of stage run %s", run_id)
+    def _execute(self, db: Db, run: StageRun, progress: Callable[[int, int], None]) -> None:
+        execute(db, self.context, run, progress)
