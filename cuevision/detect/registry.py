@@ -39,6 +39,7 @@ MODELS_DIR = SHIPPED_MODELS  # the models that ship with cuevision (see cuevisio
 REGISTRY_FILE = "registry.json"
 EVALUATION_FILE = "evaluation.json"
 _SPEC = re.compile(r"^(?P<name>[a-z0-9][a-z0-9_.-]*)@(?P<version>[0-9A-Za-z][0-9A-Za-z_.-]*)$")
+SPEC_PATTERN = _SPEC.pattern  # NAME@VERSION, for request models
 
 
 class ModelError(CuevisionError):
@@ -93,6 +94,38 @@ def set_default(spec: str, record: dict[str, Any], models_dir: Path = MODELS_DIR
         {"default": entry["to"], "history": [*current["history"], entry]},
     )
     return entry
+
+
+def seed_registry(models_dir: Path, source: Path = MODELS_DIR) -> Path:
+    """``models_dir`` as a registry of its own that starts from ``source`` (the shipped one): each
+    version of ``source`` it lacks is copied in whole, never over one of its own, and a
+    ``registry.json`` naming ``source``'s default is written once, so that fine-tuning, the
+    default and the promotion gate all live in one writable folder (the service's)."""
+    import tempfile
+
+    from cuevision.files import create_once, make_private_dir, write_bytes
+
+    root = Path(models_dir)
+    make_private_dir(root)
+    for spec in list_models(source):
+        name, version = spec.split("@")
+        target = version_folder(name, version, root)
+        if target.exists():
+            continue
+        make_private_dir(target.parent)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".partial-") as tmp:
+            copy = Path(tmp) / "version"
+            make_private_dir(copy)
+            for file in version_folder(name, version, source).iterdir():
+                if file.is_file():
+                    write_bytes(copy / file.name, file.read_bytes())
+            try:
+                copy.rename(target)  # whole or absent, as a trained version
+            except OSError:  # another worker copied it first
+                if not (target / "config.json").is_file():
+                    raise
+    create_once(root / REGISTRY_FILE, (Path(source) / REGISTRY_FILE).read_bytes())
+    return root
 
 
 def version_folder(name: str, version: str, models_dir: Path = MODELS_DIR) -> Path:

@@ -29,13 +29,14 @@ from sqlalchemy.orm import sessionmaker
 from cuevision.errors import CuevisionError
 from cuevision.jobs.tasks import TaskContext, execute
 from cuevision.store.db import sessions
-from cuevision.store.models import ChunkRun, StageRun, StageState, utcnow
+from cuevision.store.models import ChunkRun, StageRun, StageState, TrainingRequest, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 CRASHED = "stopped 3 times before finishing (crash or timeout)"
 
-Leased = type[StageRun] | type[ChunkRun]  # tables with state, attempts, lease and backoff
+Row = StageRun | ChunkRun | TrainingRequest  # rows with state, attempts, lease and backoff
+Leased = type[Row]
 Work = Callable[[Db, Any, Callable[[int, int], None]], None]  # (db, row, progress)
 
 
@@ -47,7 +48,7 @@ class RunnerSettings:
     poll_s: float = 1.0
 
 
-def due(row: StageRun | ChunkRun, now: float) -> bool:
+def due(row: Row, now: float) -> bool:
     """Pending and past its backoff, or running under a lease that ran out (its worker died)."""
     if row.state == StageState.PENDING:
         return row.not_before <= now
@@ -67,7 +68,7 @@ class Lease:
         self.settings = settings
         self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"
 
-    def claim(self, db: Db, row: StageRun | ChunkRun) -> bool:
+    def claim(self, db: Db, row: Row) -> bool:
         """Take ``row`` if it is due (compare-and-set on its state and attempts); a row whose
         lease ran out after its last attempt is failed instead."""
         now = time.time()
@@ -160,7 +161,7 @@ class Lease:
             thread.join()
 
 
-def fail(db: Db, row: StageRun | ChunkRun, reason: str) -> None:
+def fail(db: Db, row: Row, reason: str) -> None:
     row.state, row.error, row.lease_owner = StageState.FAILED, reason, None
     row.updated_at = utcnow()
     db.commit()
