@@ -33,7 +33,7 @@ from cuevision import __version__
 from cuevision.files import atomic_path
 from cuevision.landmarks.io import RowWriter, relabel
 from cuevision.landmarks.pose_worker import PoseStream
-from cuevision.landmarks.roles import Side, assign_roles
+from cuevision.landmarks.roles import RoleAssignment, Side, assign_roles
 from cuevision.landmarks.tracking import Box, FaceBox, Tracker
 from cuevision.types import ANALYSIS_FPS, ROLES, Role, VideoInfo
 from cuevision.video import Frame, decode, probe
@@ -121,15 +121,56 @@ def extract_landmarks(
     without it the video is probed here with the default limits. Raises ``VideoError`` for an
     unusable video before any work.
     """
-    from cuevision.landmarks.backend import FaceBackend
-
     started = time.perf_counter()
     info = info or probe(video)
+    out_parquet = Path(out_parquet)
+    with tempfile.TemporaryDirectory(dir=out_parquet.parent, prefix=".landmarks-") as scratch:
+        partial = Path(scratch) / "tracks.parquet"  # rows by track slot, relabelled below
+        with RowWriter(partial) as writer:
+            tracked = track_frames(video, writer, settings=settings, info=info, progress=progress)
+        assignment = write_roles(
+            partial, out_parquet, tracked, settings=settings, info=info, video=video
+        )
+    return summarise(out_parquet, len(tracked.t_s), info, started, assignment)
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """What the per-frame loop learnt besides the rows: per analysed frame, its index, time and
+    role evidence (``evidence`` columns: tracklet by slot, then face size, roundness and x by
+    slot, then clothing colour by slot; see ``roles.assign_roles``)."""
+
+    frame: np.ndarray  # (N,) int64
+    t_s: np.ndarray  # (N,) float64
+    evidence: np.ndarray  # (N, EVIDENCE_COLUMNS) float64
+
+
+EVIDENCE_COLUMNS = 14
+
+
+def track_frames(
+    video: Path,
+    writer: RowWriter,
+    *,
+    settings: LandmarkSettings,
+    info: VideoInfo,
+    progress: Callable[[int, int], None] | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+) -> Tracked:
+    """The per-frame loop: faces, poses and tracks of the analysed frames with
+    ``start_s <= t_s < end_s`` (``end_s`` None: to the end), streamed to ``writer`` labelled by
+    track slot (``TRACKS``). One loop for whole videos and time chunks, so a chunk's frames are
+    analysed exactly as the whole video's are."""
+    from cuevision.landmarks.backend import FaceBackend
+
     target_fps = settings.decode_fps(info)
     total = info.n_frames
     if target_fps is not None:
         total = min(total, math.floor(info.duration_s * target_fps) + 1)
-    out_parquet = Path(out_parquet)
+    if start_s > 0 or end_s is not None:  # a time chunk: its share of the frames
+        end = info.duration_s if end_s is None else min(end_s, info.duration_s)
+        total = max(1, round(total * max(end - start_s, 0.0) / info.duration_s))
     faces = FaceBackend(
         slots=2,
         min_confidence=settings.face_min_confidence,
@@ -144,63 +185,80 @@ def extract_landmarks(
             "cache_dir": str(settings.cache_dir),
             "min_confidence": settings.pose_min_confidence,
             "min_visibility": settings.pose_min_visibility,
+            "start_s": start_s,
+            "end_s": end_s,
         },
     )
     meshes: dict[int, np.ndarray] = {}
     evidence: list[tuple[float, ...]] = []  # per frame: tracklet, size, roundness, x by slot
     times: list[float] = []
-    scratch = tempfile.TemporaryDirectory(dir=out_parquet.parent, prefix=".landmarks-")
-    partial = Path(scratch.name) / "tracks.parquet"  # rows by track slot, relabelled below
+    indices: list[int] = []
+    frames = decode(video, target_fps=target_fps, start_s=start_s, end_s=end_s)
     try:
-        with RowWriter(partial) as writer:
-            for done, frame in enumerate(decode(video, target_fps=target_fps), start=1):
-                meshes, scores, boxes = _faces(faces, tracker, frame, meshes)
-                pose_points, pose_scores = poses.get(frame.index)
-                heads = [_head(p, info.width, info.height) for p in pose_points]
-                pose_of = tracker.assign_poses(heads, frame.t_s)
-                for slot, body in pose_of.items():
-                    if slot not in meshes:
-                        _face_from_pose(
-                            faces, tracker, frame, slot, pose_points[body], meshes, scores, boxes
-                        )
-                row = [np.nan] * 12  # size, roundness, x (face, else pose head) per slot; colours
-                for slot, label in enumerate(TRACKS):
-                    mesh = meshes.get(slot)
-                    k = pose_of.get(slot)
-                    pose = None if k is None else pose_points[k]
-                    writer.add(
-                        frame.index,
-                        frame.t_s,
-                        label,
-                        mesh,
-                        scores.get(slot, 0.0),
-                        pose,
-                        0.0 if k is None else float(pose_scores[k]),
-                        None if slot not in boxes else (boxes[slot].cx, boxes[slot].cy),
+        for done, frame in enumerate(frames, start=1):
+            meshes, scores, boxes = _faces(faces, tracker, frame, meshes)
+            pose_points, pose_scores = poses.get(frame.index)
+            heads = [_head(p, info.width, info.height) for p in pose_points]
+            pose_of = tracker.assign_poses(heads, frame.t_s)
+            for slot, body in pose_of.items():
+                if slot not in meshes:
+                    _face_from_pose(
+                        faces, tracker, frame, slot, pose_points[body], meshes, scores, boxes
                     )
-                    if mesh is not None:
-                        row[3 * slot : 3 * slot + 3] = _face_shape(mesh, info.width, info.height)
-                    elif slot in boxes:
-                        box = boxes[slot]
-                        size = math.sqrt(box.w * info.width * box.h * info.height) / FOLLOW_BOX
-                        row[3 * slot : 3 * slot + 3] = (size, math.nan, box.cx)  # mesh's scale
-                    elif k is not None:
-                        row[3 * slot + 2] = heads[k][0] / info.width
-                    if pose is not None:
-                        row[6 + 3 * slot : 9 + 3 * slot] = _clothing(frame.image, pose)
-                writer.end_frame()
-                evidence.append((*tracker.tracklets(frame.t_s), *row))
-                times.append(frame.t_s)
-                if progress is not None:
-                    progress(done, max(total, done))
-    except BaseException:
-        scratch.cleanup()  # nothing half-written is left behind
-        raise
+            row = [np.nan] * 12  # size, roundness, x (face, else pose head) per slot; colours
+            for slot, label in enumerate(TRACKS):
+                mesh = meshes.get(slot)
+                k = pose_of.get(slot)
+                pose = None if k is None else pose_points[k]
+                writer.add(
+                    frame.index,
+                    frame.t_s,
+                    label,
+                    mesh,
+                    scores.get(slot, 0.0),
+                    pose,
+                    0.0 if k is None else float(pose_scores[k]),
+                    None if slot not in boxes else (boxes[slot].cx, boxes[slot].cy),
+                )
+                if mesh is not None:
+                    row[3 * slot : 3 * slot + 3] = _face_shape(mesh, info.width, info.height)
+                elif slot in boxes:
+                    box = boxes[slot]
+                    size = math.sqrt(box.w * info.width * box.h * info.height) / FOLLOW_BOX
+                    row[3 * slot : 3 * slot + 3] = (size, math.nan, box.cx)  # mesh's scale
+                elif k is not None:
+                    row[3 * slot + 2] = heads[k][0] / info.width
+                if pose is not None:
+                    row[6 + 3 * slot : 9 + 3 * slot] = _clothing(frame.image, pose)
+            writer.end_frame()
+            evidence.append((*tracker.tracklets(frame.t_s), *row))
+            times.append(frame.t_s)
+            indices.append(frame.index)
+            if progress is not None:
+                progress(done, max(total, done))
     finally:
         poses.close()
         faces.close()
-    table = np.array(evidence, np.float64).reshape(-1, 14)
-    n = len(table)
+    return Tracked(
+        np.array(indices, np.int64),
+        np.array(times, np.float64),
+        np.array(evidence, np.float64).reshape(-1, EVIDENCE_COLUMNS),
+    )
+
+
+def write_roles(
+    partial: Path,
+    out_parquet: Path,
+    tracked: Tracked,
+    *,
+    settings: LandmarkSettings,
+    info: VideoInfo,
+    video: Path,
+) -> RoleAssignment:
+    """Decide the roles of the whole video from ``tracked`` and write ``out_parquet``
+    (atomically) from ``partial``, the rows labelled by track slot in the same frame order.
+    Whole-video extraction and the stitch of time chunks end here, so their files are alike."""
+    table = tracked.evidence
     assignment = assign_roles(
         table[:, 0:2].astype(np.int64),
         table[:, [2, 5]],
@@ -220,18 +278,25 @@ def extract_landmarks(
         "landmarks_version": LANDMARKS_VERSION,
         "video": Path(video).name,
     }
-    with scratch, atomic_path(out_parquet) as target:
+    with atomic_path(out_parquet) as target:
         relabel(
             partial,
             target,
             TRACKS,
             assignment.child_slot,
-            _with_faces(table, np.array(times), settings.max_gap_s),
+            _with_faces(table, tracked.t_s, settings.max_gap_s),
             metadata,
         )
+    return assignment
+
+
+def summarise(
+    out_parquet: Path, frames: int, info: VideoInfo, started: float, assignment: RoleAssignment
+) -> LandmarkSummary:
+    """The summary of a landmarks file just written; ``started``: its ``time.perf_counter()``."""
     fractions = _fractions(out_parquet)
     return LandmarkSummary(
-        frames=n,
+        frames=frames,
         duration_s=info.duration_s,
         wall_s=time.perf_counter() - started,
         face_fraction=fractions["face_score"],

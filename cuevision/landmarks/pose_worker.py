@@ -3,7 +3,8 @@
 MediaPipe's Python calls hold the GIL, so a thread adds no core. A plain subprocess (rather than
 ``multiprocessing``) works from any caller: spawn would re-run a caller's script that lacks a
 ``__main__`` guard, and fork is unsafe once MediaPipe's threads run. The worker decodes the same
-frames itself (cheaper than shipping images) and writes only small binary records to stdout:
+frames itself (cheaper than shipping images; for a time chunk, the same range) and writes only
+small binary records to stdout:
 ``int64 frame index, int64 k`` then ``k x 33 x 4`` float32 points and ``k`` float32 scores.
 """
 
@@ -83,7 +84,13 @@ def main(argv: list[str]) -> None:
         min_visibility=options["min_visibility"],
     )
     out = sys.stdout.buffer
-    for frame in decode(Path(options["video"]), target_fps=options["target_fps"]):
+    frames = decode(
+        Path(options["video"]),
+        target_fps=options["target_fps"],
+        start_s=options.get("start_s", 0.0),
+        end_s=options.get("end_s"),
+    )
+    for frame in frames:
         poses = backend.detect(frame.image, frame.t_s)
         points = np.stack([p.points for p in poses]) if poses else np.zeros((0, 33, 4))
         _write(out, frame.index, points, np.array([p.score for p in poses]))
