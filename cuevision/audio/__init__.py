@@ -1,9 +1,10 @@
 """Voices: the audio track on the frames' clock, voice activity, pitch, and who is speaking.
 
 Decoding is PyAV's; voice activity is silero-vad's ONNX model run by onnxruntime (no torch);
-F0, voicing and intensity are Praat's (praat-parselmouth). :func:`measure_voice` reads a video
-once; :func:`voice_columns` puts the measures and the speaker attribution on the features' grid
-as the ``voice.*`` columns of :data:`cuevision.features.names.VOICE_FEATURES`.
+F0, voicing and intensity are Praat's (praat-parselmouth), and the evidence of laughing and crying
+is read off them (:mod:`.laughter`). :func:`measure_voice` reads a video once;
+:func:`voice_columns` puts the measures and the speaker attribution on the features' grid as the
+``voice.*`` columns of :data:`cuevision.features.names.VOICE_FEATURES`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def voice_columns(
         "child_vocalising": speakers.vocalising["child"],
         "caregiver_vocalising": speakers.vocalising["caregiver"],
         "mouth_evidence": speakers.mouth_evidence,
+        "laugh": grid.laugh,
+        "cry": grid.cry,
     }
 
 

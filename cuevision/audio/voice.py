@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from cuevision.audio.decode import Audio, decode_audio
+from cuevision.audio.laughter import cry_evidence, laugh_evidence
 from cuevision.audio.pitch import Prosody, prosody
 from cuevision.audio.vad import CHUNK, VAD_RATE, voice_activity
 
 # Bump when a measure changes what it computes; it is part of the features stage key.
-VOICE_VERSION = "1"
+VOICE_VERSION = "2"  # 2: laugh and cry evidence
 # A voiced frame this much louder than the session's quiet floor counts as vocal even where
 # silero-vad (trained on speech) hears no speech: babble, squeals and laughs.
 LOUD_ABOVE_FLOOR_DB = 15.0
@@ -44,6 +45,8 @@ class VoiceGrid:
     f0_hz: np.ndarray
     voicing: np.ndarray
     intensity_db: np.ndarray
+    laugh: np.ndarray  # evidence of a laugh's burst train, the step's mean (:mod:`.laughter`)
+    cry: np.ndarray  # evidence of loud, sustained, high-pitched voicing, the step's mean
 
 
 def measure_voice(path: Path) -> VoiceMeasures | None:
@@ -64,7 +67,7 @@ def voice_grid(measures: VoiceMeasures | None, t_grid: np.ndarray, fps: float) -
     n = len(t_grid)
     if measures is None:
         nan = np.full(n, np.nan)
-        return VoiceGrid(np.zeros(n), nan, nan.copy(), nan.copy(), nan.copy(), nan.copy())
+        return VoiceGrid(np.zeros(n), *(nan.copy() for _ in range(7)))
     half = 0.5 / fps
     present = ((t_grid + half > measures.t0_s) & (t_grid - half < measures.end_s)).astype(float)
     hop = CHUNK / VAD_RATE
@@ -74,14 +77,16 @@ def voice_grid(measures: VoiceMeasures | None, t_grid: np.ndarray, fps: float) -
     log_f0 = _binned(p.t_s, np.log2(p.f0_hz), t_grid, fps, None)
     voicing = _binned(p.t_s, voiced, t_grid, fps, None)
     level = _binned(p.t_s, p.intensity_db, t_grid, fps, None)
+    laugh = _binned(p.t_s, laugh_evidence(p), t_grid, fps, None)
+    cry = _binned(p.t_s, cry_evidence(p), t_grid, fps, None)
     floor = np.nanpercentile(p.intensity_db, 10) if np.isfinite(p.intensity_db).any() else 0.0
     loud = np.clip((level - floor - LOUD_ABOVE_FLOOR_DB) / 5.0 + 0.5, 0.0, 1.0)
     vocal = np.fmax(activity, np.nan_to_num(voicing * loud))
     off = present == 0
-    for column in (activity, vocal, voicing, level, log_f0):
+    for column in (activity, vocal, voicing, level, log_f0, laugh, cry):
         column[off] = np.nan
     vocal[~off & np.isnan(activity)] = np.nan
-    return VoiceGrid(present, activity, vocal, np.exp2(log_f0), voicing, level)
+    return VoiceGrid(present, activity, vocal, np.exp2(log_f0), voicing, level, laugh, cry)
 
 
 def _binned(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from cuevision.types import ROLES
 
-FEATURE_VERSION = "3"  # 2: the voice.* columns; 3: head direction from the pose
+FEATURE_VERSION = "4"  # 2: the voice.* columns; 3: head direction from the pose; 4: laugh, cry
 
 PERSON_FEATURES: dict[str, str] = {
     "visible": "1 if this person's face or body pose was found at this time, else 0 (mask)",
@@ -86,6 +86,11 @@ VOICE_FEATURES: dict[str, str] = {
     "caregiver's share (0..1)",
     "mouth_evidence": "how many visible faces informed who vocalises (0: pitch alone, 1, 2); "
     "NaN without audio",
+    "laugh": "evidence (0..1) of a laugh's train of short voiced bursts around this time: 2-7 Hz "
+    "modulation of the voiced intensity over 1.5 s, with 2 or more 30-300 ms bursts; anyone's "
+    "laugh (who: child_vocalising, caregiver_vocalising)",
+    "cry": "evidence (0..1) of loud, sustained, high-pitched voicing around this time: over "
+    "3 s, most frames voiced, F0 above 400 Hz and level above 60 dB; anyone's",
 }
 
 # The person features that are visibility masks (1 where the person, face or body was seen, else

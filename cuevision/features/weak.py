@@ -12,7 +12,9 @@ name and the actor comes from the scheme. A type whose behaviour has no rule get
 Thresholds were read off the features of two real Lookit clips of the training dyads (2UWdXP,
 6c6MZQ; never the held-out 3dC3SQ or 4JDccE), checked against their frames: a person looking
 at the partner reads a gaze-to-partner angle of 18-58 degrees, one facing the camera 66-115.
-Lengths are in face sizes, speeds in face sizes per second.
+Lengths are in face sizes, speeds in face sizes per second. The vocal rules (``vocalises``,
+``laughs``, ``cries``) read the ``voice.*`` columns: the audio's evidence (:mod:`cuevision.audio`)
+and who the voice belongs to.
 """
 
 from __future__ import annotations
@@ -125,6 +127,58 @@ def leans_in(series: FeatureSeries, actor: Role) -> np.ndarray:
     return _above(moving_mean(_col(series, actor, "head_approach"), frames), LEAN_SPEED, 0.2)
 
 
+def _voice(series: FeatureSeries, name: str) -> np.ndarray:
+    """A ``voice.*`` column; all NaN (the rule abstains) in features written before it existed."""
+    if f"voice.{name}" not in series.names:
+        return np.full(len(series.t_s), np.nan)
+    return series.column(f"voice.{name}").astype(np.float64)
+
+
+VOCAL_P, CHILD_SHARE, SHARE_SMOOTH_S, LAUGH_P, CRY_P = 0.5, 0.5, 1.0, 0.5, 0.5
+
+
+def vocal_share(series: FeatureSeries, actor: Role) -> np.ndarray:
+    """The actor's share of the voice heard over ~1 s (0..1; 0.5 where nothing is heard): the
+    bursts and pauses of one laugh or cry are given to one person, not split frame by frame."""
+    frames = max(int(round(SHARE_SMOOTH_S * series.fps)) | 1, 3)
+    vocal = np.nan_to_num(_voice(series, "vocal"))
+    own = np.nan_to_num(_voice(series, f"{actor}_vocalising"))
+    kernel = np.ones(frames)
+    heard = np.convolve(vocal, kernel, mode="same")
+    share = np.convolve(own, kernel, mode="same") / np.maximum(heard, 1e-6)
+    share = np.where(heard > 1e-6, share, 0.5)
+    return np.where(_voice(series, "present") > 0, share, np.nan)
+
+
+def laughs(series: FeatureSeries, actor: Role) -> np.ndarray:
+    return _all(
+        _above(_voice(series, "laugh"), LAUGH_P, 0.05),
+        _above(vocal_share(series, actor), CHILD_SHARE, 0.05),
+    )
+
+
+def cries(series: FeatureSeries, actor: Role) -> np.ndarray:
+    # A happy squeal is as loud, long and high as a cry; a smile at the same time tells them
+    # apart (no face seen: no smile, the rule does not abstain for it).
+    not_smiling = 1.0 - np.nan_to_num(smiles(series, actor), nan=0.0)
+    return _all(
+        _above(_voice(series, "cry"), CRY_P, 0.05),
+        _above(vocal_share(series, actor), CHILD_SHARE, 0.05),
+        not_smiling,
+        1.0 - np.nan_to_num(laughs(series, actor)),
+    )
+
+
+def vocalises(series: FeatureSeries, actor: Role) -> np.ndarray:
+    own = _above(_voice(series, f"{actor}_vocalising"), VOCAL_P, 0.05)
+    if actor != "child":  # a caregiver's laugh is one of her vocalisations
+        return own
+    # The child's laughs and cries are their own types, not vocalisations (the vocal scheme).
+    return _all(
+        own, 1.0 - np.nan_to_num(laughs(series, actor)), 1.0 - np.nan_to_num(cries(series, actor))
+    )
+
+
 # Behaviour (event type name without the actor prefix) -> its labelling function. Looking at the
 # partner has one rule whatever the partner is called. There is deliberately no rule for distress:
 # its only face signs here (open mouth, narrowed eyes, motion) are those of laughing, and these
@@ -173,6 +227,30 @@ LABELLING_FUNCTIONS: dict[str, LabellingFunction] = {
         "starts",
         leans_in,
         min_s=0.25,
+    ),
+    "vocalises": LabellingFunction(
+        f"the actor's vocalising probability (voice.<actor>_vocalising: voice activity or loud "
+        f"voicing, split by pitch and mouth motion) >= {VOCAL_P:g}, the child's laughs and cries "
+        "excepted, for >= 0.2 s, pauses up to 0.3 s bridged",
+        vocalises,
+        min_s=0.2,
+        merge_s=0.3,
+    ),
+    "laughs": LabellingFunction(
+        f"laugh evidence (voice.laugh: a 2-7 Hz train of short voiced bursts) >= {LAUGH_P:g} "
+        f"while the actor's share of the voice over {SHARE_SMOOTH_S:g} s >= {CHILD_SHARE:g}, for "
+        ">= 0.3 s, pauses up to 0.3 s bridged",
+        laughs,
+        min_s=0.3,
+        merge_s=0.3,
+    ),
+    "cries": LabellingFunction(
+        f"cry evidence (voice.cry: loud, sustained voicing above 400 Hz) >= {CRY_P:g} while the "
+        f"actor's share of the voice >= {CHILD_SHARE:g}, the actor neither smiles (the smiles "
+        "rule) nor laughs, for >= 0.5 s, pauses up to 0.3 s bridged",
+        cries,
+        min_s=0.5,
+        merge_s=0.3,
     ),
 }
 

@@ -18,7 +18,10 @@ SPEAKING = (T >= 4.0) & (T < 6.0)
 def voice(f0_hz: float) -> VoiceGrid:
     vocal = np.where(SPEAKING, 1.0, 0.0)
     f0 = np.where(SPEAKING, f0_hz, np.nan)
-    return VoiceGrid(np.ones(N), vocal, vocal.copy(), f0, vocal.copy(), np.full(N, 60.0))
+    zero = np.zeros(N)  # no laugh, no cry
+    return VoiceGrid(
+        np.ones(N), vocal, vocal.copy(), f0, vocal.copy(), np.full(N, 60.0), zero, zero
+    )
 
 
 def mouth(moving: bool, seed: int) -> np.ndarray:
