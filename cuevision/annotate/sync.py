@@ -136,10 +136,16 @@ def _candidates(outdir: Path, scheme: Scheme) -> tuple[VideoInfo, list[Event]]:
 def proxy_clock(outdir: Path, source: VideoInfo) -> ProxyClock:
     """The proxy's frame grid, making ``proxy.mp4`` (CFR H.264) from the source on first use."""
     info_path = outdir / PROXY_INFO
-    if not info_path.is_file():
+    mute = (  # made before proxies kept the sound: made again, the same frames and clock
+        info_path.is_file()
+        and source.has_audio
+        and Path(source.path).is_file()
+        and not VideoInfo.load(info_path).has_audio
+    )
+    if mute or not info_path.is_file():
         from cuevision.video import make_cfr_proxy, probe
 
-        if (outdir / PROXY).is_file():
+        if (outdir / PROXY).is_file() and not mute:
             info = probe(outdir / PROXY)
         else:
             if not Path(source.path).is_file():

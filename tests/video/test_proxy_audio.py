@@ -7,8 +7,10 @@ cross-correlation below sees (1 ms = 16 samples at 16 kHz).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.server
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +19,9 @@ import av
 import numpy as np
 import pytest
 
+from cuevision.annotate.sync import PROXY, PROXY_INFO, proxy_clock
 from cuevision.audio.decode import SAMPLE_RATE, decode_audio
+from cuevision.types import VideoInfo
 from cuevision.video import VideoWriter, make_cfr_proxy, probe
 from cuevision.video.probe import VideoError
 
@@ -81,6 +85,23 @@ def test_the_proxy_keeps_the_sound_on_the_frames_clock(
 def test_a_video_without_audio_gives_a_proxy_without_audio(proxies: dict[str, Path]) -> None:
     assert not probe(proxies["silent"]).has_audio
     assert decode_audio(proxies["silent"]) is None
+
+
+def test_a_proxy_made_without_sound_is_made_again(
+    lookit: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """An OUTDIR pushed before proxies kept the sound gets a new proxy with the same frames."""
+    source = probe(lookit(CLIP))
+    (tmp_path / PROXY).write_bytes(b"an old proxy")
+    old = dataclasses.replace(source, has_audio=False, nominal_fps=30.0, n_frames=174)
+    (tmp_path / PROXY_INFO).write_text(json.dumps(old.to_dict()))
+    clock = proxy_clock(tmp_path, source)
+    remade = probe(tmp_path / PROXY)
+    assert remade.has_audio and VideoInfo.load(tmp_path / PROXY_INFO) == remade
+    assert (remade.nominal_fps, remade.n_frames) == (clock.fps, clock.n_frames) == (30.0, 174)
+    made_at = (tmp_path / PROXY).stat().st_mtime_ns
+    assert proxy_clock(tmp_path, source) == clock
+    assert (tmp_path / PROXY).stat().st_mtime_ns == made_at  # made again once, not every time
 
 
 def test_the_writer_refuses_sound_it_cannot_write(tmp_path: Path) -> None:
