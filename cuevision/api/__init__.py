@@ -18,7 +18,16 @@ from cuevision import __version__
 from cuevision.annotate.links import FolderState
 from cuevision.annotate.server import LabelStudioError
 from cuevision.api.config import ServiceSettings
-from cuevision.api.routes import annotation, labelstudio, ml, pages, sessions, studies, video
+from cuevision.api.routes import (
+    annotation,
+    labelstudio,
+    ml,
+    models,
+    pages,
+    sessions,
+    studies,
+    video,
+)
 from cuevision.api.service import lifespan, open_service
 from cuevision.api.settings import ApiSettings
 from cuevision.errors import CuevisionError
@@ -56,6 +65,7 @@ def create_app(settings: ApiSettings, service: ServiceSettings | None = None) ->
         app.include_router(studies.router)
         app.include_router(sessions.router)
         app.include_router(annotation.router)
+        app.include_router(models.router)
         pages.mount(app)
 
     @app.exception_handler(LabelStudioError)

@@ -43,6 +43,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "members": frozenset({Role.ADMIN}),
     "cohort": frozenset({Role.RESEARCHER, Role.ADMIN}),
     "annotate": frozenset({Role.ANNOTATOR, Role.RESEARCHER, Role.ADMIN}),  # Label Studio push, pull
+    "train": frozenset({Role.RESEARCHER, Role.ADMIN}),  # training jobs, promoting what they made
 }
 
 

@@ -1,17 +1,20 @@
-"""The service side of the app: store, blob folder, cookie signer, and the embedded job runners."""
+"""The service side of the app: store, blob folder, cookie signer, and the job runners (embedded
+threads, or under ``--runner celery`` the sweep that feeds ``cuevision worker`` processes)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import event
+from sqlalchemy.orm import Session as Db
 
 from cuevision.api.config import ServiceSettings
 from cuevision.api.deps import Service
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
     from cuevision.annotate.sync import SyncSettings
     from cuevision.detect import Detector
     from cuevision.jobs.runner import Runner
+    from cuevision.jobs.tasks import TaskContext
+
+log = logging.getLogger(__name__)
 
 
 def open_service(settings: ServiceSettings) -> Service:
@@ -43,10 +49,16 @@ def open_service(settings: ServiceSettings) -> Service:
     )
 
 
-def runners(service: Service, model: str, sync: SyncSettings | None = None) -> list[Runner]:
-    """The embedded runners; with ``sync``, each processed session is pushed to Label Studio."""
-    from cuevision.jobs.runner import Runner, RunnerSettings
-    from cuevision.jobs.tasks import TaskContext
+def task_context(
+    settings: ServiceSettings,
+    model: str,
+    on_done: Callable[[str], None] | None = None,
+    *,
+    chunked: bool = False,
+) -> TaskContext:
+    """What the tasks need to process; ``chunked``: the landmark stage in the settings' chunks
+    (the Celery runner; 0 s chunks keep it whole)."""
+    from cuevision.jobs.tasks import Chunking, TaskContext
     from cuevision.pipeline import ProcessSettings
     from cuevision.scheme import load_scheme
 
@@ -58,6 +70,16 @@ def runners(service: Service, model: str, sync: SyncSettings | None = None) -> l
 
         return load_detector(model, scheme=scheme)
 
+    chunking = Chunking(settings.chunk_s, settings.chunk_overlap_s) if settings.chunk_s else None
+    processing = ProcessSettings(model=model)
+    blobs = BlobStore(settings.blob_dir)
+    return TaskContext(blobs, scheme, processing, detector, on_done, chunking if chunked else None)
+
+
+def runners(service: Service, model: str, sync: SyncSettings | None = None) -> list[Runner]:
+    """The embedded runners; with ``sync``, each processed session is pushed to Label Studio."""
+    from cuevision.jobs.runner import Runner, RunnerSettings
+
     s = service.settings
 
     def pushed(session_id: str) -> None:
@@ -66,14 +88,52 @@ def runners(service: Service, model: str, sync: SyncSettings | None = None) -> l
         if sync is not None:
             auto_push(service, sync, session_id)
 
-    context = TaskContext(service.blobs, scheme, ProcessSettings(model=model), detector, pushed)
+    context = task_context(s, model, pushed)
     timing = RunnerSettings(lease_s=s.lease_s, heartbeat_s=s.heartbeat_s, backoff_s=s.backoff_s)
-    return [Runner(service.engine, context, timing) for _ in range(s.runners)]
+    found = [Runner(service.engine, context, timing) for _ in range(s.runners)]
+    if s.runners:  # and one thread for training jobs, which then run one at a time
+        from cuevision.jobs.training import TrainingRunner
+
+        found.append(TrainingRunner(service.engine, context, timing, s.data_dir))
+    return found
+
+
+@contextmanager
+def celery_sends(service: Service, model: str) -> Iterator[None]:
+    """Under ``--runner celery``: a new session's first stage is sent once its upload commits,
+    and a sweep sends what was lost, retried, orphaned or asked for (training); ``cuevision
+    worker`` processes do the work."""
+    from cuevision.jobs.queue import Jobs, Sweeper, configure
+
+    configure(service.settings)
+    jobs = Jobs(service.settings, task_context(service.settings, model, chunked=True))
+
+    def committed(db: Db) -> None:
+        for session_id in db.info.pop("enqueued", ()):
+            try:
+                jobs.advance(session_id)
+            except Exception:  # Redis away: the sweep sends it
+                log.warning("could not send session %s; the sweep will", session_id, exc_info=True)
+
+    event.listen(service.db, "after_commit", committed)
+    sweeper = Sweeper(jobs, service.settings.sweep_s)
+    sweeper.start()
+    try:
+        yield
+    finally:
+        sweeper.stop()
+        event.remove(service.db, "after_commit", committed)
+        jobs.close()
 
 
 def lifespan(service: Service, model: str) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
+        if service.settings.runner == "celery":
+            with celery_sends(service, model):
+                yield
+            service.engine.dispose()
+            return
         sync = dataclasses.replace(app.state.settings.sync, state=app.state.loop)
         started = runners(service, model, sync)
         for runner in started:

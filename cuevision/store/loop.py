@@ -2,7 +2,8 @@
 
 The secret is a row of ``secrets``; the registry is the ``sessions`` table itself (a service
 session's OUTDIR is its blob folder) plus ``registered_outdirs`` for OUTDIRs that ``annotate push``
-sent from elsewhere on this machine; training requests are rows. A service session's project, task
+sent from elsewhere on this machine; Label Studio's training requests enqueue training jobs
+(:func:`cuevision.jobs.training.from_labelstudio`). A service session's project, task
 and prediction live in its row (``sessions.labelstudio``), not in a ``labelstudio.json``; an OUTDIR
 outside the blob folder keeps its file, which travels with the folder. The CLI uses this store
 whenever the data folder has a service database, so ``annotate push`` and ``serve`` share one home.
@@ -28,7 +29,7 @@ from cuevision.annotate.links import (
 )
 from cuevision.store.blobs import BlobStore
 from cuevision.store.db import DB_FILE, make_engine, require_current, sessions, sqlite_url
-from cuevision.store.models import RegisteredOutdir, Session, TrainingRequest
+from cuevision.store.models import RegisteredOutdir, Session
 from cuevision.store.people import service_secret
 
 LOOP_SECRET = "loop"
@@ -81,8 +82,11 @@ class StoreState:
         return found
 
     def record_training(self, project_id: int | None) -> None:
+        """START_TRAINING: a training job per study with sessions in the project."""
+        from cuevision.jobs.training import from_labelstudio
+
         with self.db() as db:
-            db.add(TrainingRequest(project_id=project_id))
+            from_labelstudio(db, project_id)
             db.commit()
 
     def service_session(self, outdir: Path) -> str | None:

@@ -3,8 +3,9 @@
 ``/predict`` answers with each session's stored candidates (what ``process`` found and ``push``
 sent), converted exactly as push converts them; it runs no model, so the API needs no torch and
 the UI shows the same regions the task was imported with. START_TRAINING is recorded in the loop's
-state (the store's ``training_requests``, or the folder's ``training-requests.jsonl``) for the
-retraining job to pick up.
+state: under the service it enqueues a training job for each study with sessions in the project
+(:mod:`cuevision.jobs.training`, the same job as ``POST /v1/models/train``); without one it is a
+line of the folder's ``training-requests.jsonl``.
 
 Every route needs HTTP basic auth, the credential ``annotate push`` gives Label Studio when it
 connects the backend (user ``labelstudio``, password derived from the loop's secret); a missing or
@@ -113,7 +114,7 @@ def predict(request: Request, body: PredictRequest) -> dict[str, Any]:
     },
 )
 async def training_webhook(request: Request) -> dict[str, str]:
-    """Record START_TRAINING (the retraining issue consumes it); ignore other events.
+    """Record START_TRAINING (under the service: enqueue training jobs); ignore other events.
 
     The body is read up to 64 kB; only the project's id is kept.
     """
