@@ -13,7 +13,9 @@ What it plants, per dyad (every dyad draws its own baselines, amplitudes, noise 
 - **distractors**: unlabelled, weaker look-alikes of events (a half smile, a glance), so that a
   threshold alone is not enough (:mod:`.person`);
 - **realism**: AR(1) noise, tracking spikes, single-frame dropouts and missing-face (or missing
-  body) episodes, where the role's columns are NaN and its visibility mask is 0 (:mod:`.noise`).
+  body) episodes, where the role's columns are NaN and its visibility mask is 0 (:mod:`.noise`);
+- **voices**: the ``voice.*`` columns of the vocal events and of unlabelled talk, babble and
+  laughs, with the speakers' mouths moving (:mod:`.voice`).
 
 How each feature behaves at rest is :data:`.channels.CHANNELS`; how an event shows in the
 features is data too (:data:`.effects.EFFECTS`, keyed by actor and behaviour, so the event types
@@ -30,9 +32,11 @@ import numpy as np
 from cuevision.features.dyad import looking_probability
 from cuevision.scheme import Scheme
 from cuevision.synth.channels import CHANNELS
+from cuevision.synth.effects import behaviour
 from cuevision.synth.events import plan_events
 from cuevision.synth.noise import ar1, visibility
 from cuevision.synth.person import role_signals
+from cuevision.synth.voice import move_mouths, plan_sounds, voice_columns
 from cuevision.types import ROLES, Event, FeatureSeries, Role
 
 
@@ -56,7 +60,20 @@ def simulate_dyad(
     t_s = np.arange(n) / fps
     events = plan_events(rng, scheme, duration_s)
     signals = {role: role_signals(rng, role, events, t_s, fps, scheme) for role in ROLES}
+    heard = np.random.default_rng([seed, 1])  # the audio's own draws: see cuevision.synth.voice
+    labelled = {":".join(behaviour(t.name, t.actor)) for t in scheme.event_types}
+    sounds = plan_sounds(heard, events, duration_s, labelled)
+    move_mouths(heard, signals, sounds, t_s)
     known = _columns(rng, signals, n, fps)
+    voice = voice_columns(
+        heard,
+        sounds,
+        t_s,
+        fps,
+        {role: known[f"{role}.mouth_open"] for role in ROLES},
+        {role: known[f"{role}.face_visible"] for role in ROLES},
+    )
+    known.update({f"voice.{name}": values for name, values in voice.items()})
     columns = []
     for name in feature_names:
         if name not in known:  # a feature the simulator has no model of: noise, masked

@@ -73,6 +73,25 @@ EFFECTS: dict[tuple[Role, str], tuple[Effect, ...]] = {
         Effect("forward", "add", 1.2),
         Effect("body_motion", "pulse", 2.0),
     ),
+    # Vocal events show mostly in the voice.* columns (cuevision.synth.voice, which also moves
+    # the speaker's mouth); on the face, a laugh is a smile with an open mouth, a cry a distressed
+    # face.
+    ("child", "vocalises"): (Effect("mouth_open", "add", 0.02),),
+    ("child", "laughs"): (
+        Effect("lip_corner_raise", "add", 0.05),
+        Effect("mouth_width", "add", 0.06),
+        Effect("mouth_open", "add", 0.06),
+        Effect("eye_open", "add", -0.04),
+        Effect("face_motion", "add", 0.8),
+    ),
+    ("child", "cries"): (
+        Effect("brow_raise", "add", -0.03),
+        Effect("mouth_open", "add", 0.1),
+        Effect("lip_corner_raise", "add", -0.03),
+        Effect("face_motion", "add", 1.0),
+        Effect("body_motion", "add", 2.0),
+    ),
+    ("caregiver", "vocalises"): (Effect("mouth_open", "add", 0.02),),
 }
 
 # Typical duration range of an event, s; TYPICAL_DURATION_S for behaviours not listed.
@@ -82,10 +101,15 @@ DURATION_S: dict[tuple[Role, str], tuple[float, float]] = {
     ("child", "smiles"): (0.6, 4.0),
     ("child", "distress"): (1.0, 5.0),
     ("child", "reaches"): (0.5, 1.8),
+    ("child", "vocalises"): (0.3, 2.0),
+    ("child", "laughs"): (0.6, 3.0),
+    ("child", "cries"): (1.5, 6.0),
+    ("caregiver", "vocalises"): (0.4, 3.0),
 }
 TYPICAL_DURATION_S = (0.5, 3.0)
 
 GAZE_FEATURES = frozenset({"gaze_to_partner", "yaw"})
+VOCAL = frozenset({"vocalises", "laughs", "cries"})  # one voice: one sound at a time
 
 
 def behaviour(type_name: str, actor: Role) -> tuple[Role, str]:
@@ -108,11 +132,13 @@ def duration_range(type_name: str, actor: Role) -> tuple[float, float]:
 
 
 def exclusive(a: str, b: str, actor: Role) -> bool:
-    """Two events of one actor that may not overlap: the same type, or both moving the gaze."""
+    """Two events of one actor that may not overlap: the same type, both moving the gaze, or
+    both sounds of the voice."""
     touched = {e.feature for e in EFFECTS.get(behaviour(a, actor), ())} & {
         e.feature for e in EFFECTS.get(behaviour(b, actor), ())
     }
-    return a == b or bool(touched & GAZE_FEATURES)
+    voices = {behaviour(a, actor)[1], behaviour(b, actor)[1]} <= VOCAL
+    return a == b or bool(touched & GAZE_FEATURES) or voices
 
 
 def _signature(name: str, actor: Role) -> tuple[Effect, ...]:
