@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from cuevision.cli.annotate import DEFAULTS, LsDataOpt, LsPortOpt, VenvOpt, studio_settings
+from cuevision.cli.deploy import init_env
 from cuevision.errors import CuevisionError
 
 if TYPE_CHECKING:
@@ -198,5 +199,6 @@ def serve(
 def register(app: typer.Typer) -> None:
     """Add ``db``, ``admin`` and ``serve`` to the root app."""
     app.add_typer(db_app, name="db")
+    admin.command("init-env")(init_env)
     app.add_typer(admin, name="admin")
     app.command("serve")(serve)
