@@ -213,6 +213,7 @@ def write_dataset(
     check_trainable(sessions, study_name)
     if folder.exists():  # a retried attempt: the store may have changed meanwhile
         shutil.rmtree(folder)
+    make_private_dir(folder.parent)
     make_private_dir(folder)
     entries = []
     for s in sessions:

@@ -172,7 +172,8 @@ def world_url(
 def make_world(
     url: str, tokens: dict[str, str], data_dir: Path, **settings: Any
 ) -> Iterator[World]:
-    chosen = ServiceSettings(data_dir=data_dir, database_url=url, runners=0, **settings)
+    settings = {"runners": 0, **settings}  # no embedded runners unless asked for
+    chosen = ServiceSettings(data_dir=data_dir, database_url=url, **settings)
     app = create_app(ApiSettings(data_dir=data_dir), chosen)
     with TestClient(app) as client:
         yield World(client, app, app.state.service, chosen, 1, 2, tokens)

@@ -12,7 +12,7 @@ import pytest
 
 from cuevision.api.deps import POLICY, may_see_video
 from cuevision.jobs.tasks import enqueue
-from cuevision.store.models import Role, Session
+from cuevision.store.models import Role, Session, TrainingRequest
 
 from .conftest import PEOPLE, World, routes
 
@@ -44,6 +44,11 @@ V1: dict[tuple[str, str], dict[str, Any]] = {
     # not processed yet: 409 (the push and pull themselves: tests/annotate/test_ls_service.py)
     ("POST", f"{SS}/labelstudio/push"): {"action": "annotate", "ok": {409}},
     ("POST", f"{SS}/labelstudio/pull"): {"action": "annotate", "ok": {409}},
+    # no confirmed sessions: 409 (training itself: test_training); job 1 made the default
+    ("POST", "/v1/models/train"): {"action": "train", "ok": {409}, "json": {"study": 1}},
+    ("GET", "/v1/models/train"): {"action": "train", "ok": {200}, "params": {"study": 1}},
+    ("GET", "/v1/models/train/{job_id}"): {"action": "train", "ok": {200}},
+    ("POST", "/v1/models/{name}/{version}/promote"): {"action": "train", "ok": {409}},
 }
 # the web pages, with the sign-in cookie instead of a token
 PAGES: dict[tuple[str, str], dict[str, Any]] = {
@@ -129,8 +134,10 @@ def _call(
     clip: Path,
 ) -> Any:
     session_id = _session(world, world.study_a).id if rule.get("fresh") else main.id
-    url = path.format(study_id=world.study_a, session_id=session_id)
-    kwargs: dict[str, Any] = {"headers": headers}
+    url = path.format(
+        study_id=world.study_a, session_id=session_id, job_id=1, name="cue-tcn", version="0.3"
+    )
+    kwargs: dict[str, Any] = {"headers": headers, "params": rule.get("params")}
     if "json" in rule:
         kwargs["json"] = rule["json"]
     if rule.get("upload"):
@@ -168,6 +175,11 @@ def test_every_route_every_role_own_foreign_and_anonymous(
     assert not unruled, f"routes without an access rule: {sorted(unruled)}"
     assert set(V1) | set(PAGES) <= found, "rules for routes that no longer exist"
     main = _session(world, world.study_a)
+    with world.service.db() as db:  # job 1 of study A, which made the default model
+        db.add(
+            TrainingRequest(study_id=world.study_a, options={}, state="done", model="cue-tcn@0.3")
+        )
+        db.commit()
     private = {SECRET_DYAD, SECRET_NAME, main.id, main.sha256, "Study A"}
     callers = [*PEOPLE, "foreign", "site", "none"]
     failures, cells = [], 0
