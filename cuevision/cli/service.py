@@ -30,10 +30,38 @@ admin = typer.Typer(help="Users, studies, members and tokens of the service.", n
 db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
 
 
-def _settings() -> ServiceSettings:
+RunnerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--runner",
+        help="embedded: job threads in this process (default); celery: send the jobs through "
+        "Redis (CUEVISION_BROKER_URL) to `cuevision worker` processes. Env: CUEVISION_RUNNER.",
+        show_default=False,
+    ),
+]
+ChunkOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--chunk-s",
+        help="Under --runner celery, cut the landmark stage into chunks of this many seconds "
+        "(workers run them in parallel); 0 keeps it whole. Env: CUEVISION_CHUNK_S; default 300.",
+        show_default=False,
+    ),
+]
+
+
+def _settings(**overrides: object) -> ServiceSettings:
+    """The settings from CUEVISION_* variables, with the options given on the command line."""
+    from pydantic import ValidationError
+
     from cuevision.api.config import ServiceSettings
 
-    return ServiceSettings()
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return ServiceSettings(**given)  # type: ignore[arg-type]
+    except ValidationError as error:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        raise CuevisionError(f"the service's settings are not usable: {reasons}") from None
 
 
 @contextmanager
@@ -161,6 +189,8 @@ def serve(
     ls_data: LsDataOpt = DEFAULTS.data_dir,
     venv: VenvOpt = DEFAULTS.venv,
     ls_port: LsPortOpt = DEFAULTS.port,
+    runner: RunnerOpt = None,
+    chunk_s: ChunkOpt = None,
 ) -> None:
     """Run the service: the web pages, /v1, the job runner, and the Label Studio endpoints."""
     import uvicorn
@@ -169,9 +199,7 @@ def serve(
     from cuevision.api.service import RedactTokens
     from cuevision.files import make_private_dir
 
-    service = _settings()
-    if data_dir is not None:
-        service = service.model_copy(update={"data_dir": data_dir})
+    service = _settings(data_dir=data_dir, runner=runner, chunk_s=chunk_s)
     try:
         make_private_dir(service.data_dir)
     except OSError as error:
@@ -196,9 +224,31 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
+def worker(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(envvar="CUEVISION_DATA_DIR", help="The service's data folder (as serve's)."),
+    ] = None,
+    chunk_s: ChunkOpt = None,
+    model: Annotated[
+        str | None, typer.Option(help="The detector, NAME@VERSION; default: the registry's.")
+    ] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
+) -> None:
+    """Run a Celery worker for `serve --runner celery`: one task at a time (a landmark chunk
+    keeps two cores busy); start one per two cores. SIGTERM finishes the current task first."""
+    from cuevision.api.service import task_context
+    from cuevision.detect.registry import default_model
+    from cuevision.jobs.queue import run_worker
+
+    settings = _settings(data_dir=data_dir, chunk_s=chunk_s)
+    run_worker(settings, task_context(settings, model or default_model(), chunked=True), loglevel)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``db``, ``admin`` and ``serve`` to the root app."""
+    """Add ``db``, ``admin``, ``serve`` and ``worker`` to the root app."""
     app.add_typer(db_app, name="db")
     admin.command("init-env")(init_env)
     app.add_typer(admin, name="admin")
     app.command("serve")(serve)
+    app.command("worker")(worker)

@@ -5,12 +5,18 @@ pipeline's crash safety (struck from the manifest before writing, recorded after
 side (artifacts, event rows, the stage's key) is replaced in one transaction, so a task that runs
 twice (a crash after writing but before recording) leaves the same rows, and the unique
 constraints make a duplicate impossible rather than unlikely.
+
+Under the Celery runner a session's landmark stage may have chunk runs (planned and run by
+:mod:`cuevision.jobs.chunked`, as :class:`Chunking` says); the stage is then the stitch of their
+files, under a key that includes the chunk plan's.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +29,7 @@ from cuevision.pipeline import (
     STAGES,
     ProcessSettings,
     Stage,
+    _key,
     plan,
     prepare,
     read_candidates,
@@ -31,11 +38,23 @@ from cuevision.pipeline import (
 from cuevision.scheme import Scheme
 from cuevision.store.blobs import BlobStore
 from cuevision.store.events import replace_events
-from cuevision.store.models import Artifact, Session, StageRun, StageState, utcnow
+from cuevision.store.models import Artifact, ChunkRun, Session, StageRun, StageState, utcnow
 from cuevision.types import VideoInfo
 
 if TYPE_CHECKING:
     from cuevision.detect import Detector
+    from cuevision.landmarks import LandmarkSettings
+
+
+CHUNKS = "chunks"  # the chunk files' folder in a session's blob folder, until the stitch
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """The landmark stage in time chunks of ``chunk_s`` seconds, ``overlap_s`` at each seam."""
+
+    chunk_s: float = 300.0
+    overlap_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -47,12 +66,32 @@ class TaskContext:
     settings: ProcessSettings
     detector: Callable[[], Detector]  # loaded once per runner, on first use
     on_done: Callable[[str], None] | None = None  # a session's last stage is done (auto push)
+    chunking: Chunking | None = None  # None: the landmark stage in one piece
+
+    @property
+    def landmark_settings(self) -> LandmarkSettings:
+        """The landmark stage's settings, as :func:`cuevision.pipeline.plan` makes them."""
+        from cuevision.landmarks import LandmarkSettings
+
+        fps = self.settings.analysis_fps or self.scheme.analysis.fps
+        return LandmarkSettings(analysis_fps=fps, child_side=self.settings.child_side)
+
+    def chunk_key(self, session: Session) -> str:
+        """The chunk plan's key: the video's content, the landmark code and settings, and the
+        chunk length and overlap; chunk files are named by it."""
+        from cuevision.landmarks import LANDMARKS_VERSION
+
+        assert self.chunking is not None
+        cut = (self.chunking.chunk_s, self.chunking.overlap_s)
+        return _key("chunks", session.sha256, LANDMARKS_VERSION, self.landmark_settings.hash, cut)
 
 
 def enqueue(db: Db, session_id: str) -> None:
-    """A pending stage run for each stage of a new session."""
+    """A pending stage run for each stage of a new session; ``db.info["enqueued"]`` lists it for
+    whoever sends work once the transaction commits (the Celery runner)."""
     for position, name in enumerate(STAGES):
         db.add(StageRun(session_id=session_id, stage=name, position=position))
+    db.info.setdefault("enqueued", []).append(session_id)
 
 
 def _digest(path: Path) -> str:
@@ -63,8 +102,11 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def stages_of(context: TaskContext, session: Session) -> dict[str, Stage]:
-    """The session's pipeline plan, by stage name."""
+def stages_of(
+    context: TaskContext, session: Session, chunks: Sequence[ChunkRun] = ()
+) -> dict[str, Stage]:
+    """The session's pipeline plan, by stage name; with ``chunks``, the landmark stage is their
+    stitch."""
     outdir = context.blobs.session_dir(session.id)
     prepare(outdir)
     stages = plan(
@@ -76,7 +118,48 @@ def stages_of(context: TaskContext, session: Session) -> dict[str, Stage]:
         detector=context.detector(),
         title=f"{session.dyad_id}: {session.filename}",
     )
-    return {s.name: s for s in stages}
+    named = {s.name: s for s in stages}
+    if chunks:
+        named["landmarks"] = _stitched(context, session, named["landmarks"], chunks)
+    return named
+
+
+def chunk_file(context: TaskContext, chunk: ChunkRun) -> Path:
+    """Where a chunk run writes its chunk file: named by its plan's key and its index."""
+    folder = context.blobs.session_dir(chunk.session_id) / CHUNKS
+    return folder / f"{chunk.index:04d}-{chunk.key}.parquet"
+
+
+def _stitched(
+    context: TaskContext, session: Session, whole: Stage, rows: Sequence[ChunkRun]
+) -> Stage:
+    """The landmark stage as the stitch of the chunk files that the chunk runs made."""
+    from cuevision.landmarks.chunks import Chunk
+    from cuevision.landmarks.stitch import stitch
+
+    chunks = [Chunk(r.index, r.start_s, r.end_s) for r in rows]
+
+    def run(progress: Callable[[int, int], None]) -> None:
+        stitch(
+            [chunk_file(context, r) for r in rows],
+            whole.outputs[0],
+            settings=context.landmark_settings,
+            info=VideoInfo.from_dict(session.video_info),
+            video=context.blobs.video(session.sha256),
+            chunks=chunks,
+        )
+
+    return Stage(whole.name, _key(whole.key, rows[0].key), whole.outputs, run)
+
+
+@contextmanager
+def named_for_people(context: TaskContext, session: Session) -> Iterator[None]:
+    """A stage's error names the clinician's file, not our blob path."""
+    try:
+        yield
+    except CuevisionError as error:
+        video = str(context.blobs.video(session.sha256))
+        raise CuevisionError(str(error).replace(video, session.filename)) from None
 
 
 def execute(
@@ -89,12 +172,10 @@ def execute(
     session = db.get(Session, run.session_id)
     if session is None:  # deleted while queued
         return
-    stage = stages_of(context, session)[run.stage]
-    try:
+    chunks = chunks_of(db, session.id) if run.stage == "landmarks" else []
+    stage = stages_of(context, session, chunks)[run.stage]
+    with named_for_people(context, session):
         run_stage(stage.outputs[0].parent, stage, lambda name, done, total: progress(done, total))
-    except CuevisionError as error:  # shown to the clinician: their file's name, not our paths
-        video = str(context.blobs.video(session.sha256))
-        raise CuevisionError(str(error).replace(video, session.filename)) from None
     db.execute(
         delete(Artifact).where(Artifact.session_id == session.id, Artifact.stage == run.stage)
     )
@@ -117,8 +198,16 @@ def execute(
     run.lease_expires_at = None
     run.updated_at = utcnow()
     db.commit()
+    if chunks:  # stitched and recorded: the chunk files are spent
+        shutil.rmtree(context.blobs.session_dir(session.id) / CHUNKS, ignore_errors=True)
     if run.stage == STAGES[-1] and context.on_done is not None:
         context.on_done(session.id)
+
+
+def chunks_of(db: Db, session_id: str) -> list[ChunkRun]:
+    """The session's chunk runs in order; none unless the Celery runner chunked its landmarks."""
+    query = select(ChunkRun).where(ChunkRun.session_id == session_id).order_by(ChunkRun.index)
+    return list(db.scalars(query))
 
 
 def runs_of(db: Db, session_id: str) -> list[StageRun]:
