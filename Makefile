@@ -11,7 +11,7 @@ LS_SDK_DEPS := 'Pillow>=11.3' appdirs 'datamodel-code-generator==0.26.1' ijson '
                'jsonschema>=4.23' lxml 'nltk>=3.9.1,<4' 'pyjwt>=2.10.1,<3' requests \
                'requests-mock==1.12.1' 'ujson>=5.8' 'urllib3>=2.5' 'xmljson==0.2.1'
 
-.PHONY: venv demo test lint browser postgres clean
+.PHONY: venv demo test lint browser postgres redis clean
 
 venv: $(VENV)/.installed
 
@@ -37,7 +37,11 @@ browser:
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
 
-test: venv browser postgres
+# Debian's Redis: the Celery tests and benchmarks start a throw-away redis-server on a free port.
+redis:
+	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null)
+
+test: venv browser postgres redis
 	$(BIN)/ruff check cuevision tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest tests
