@@ -50,6 +50,7 @@ def env_file(tmp_path: Path) -> dict[str, str]:
     """The variables of a .env made by the real command, as compose reads them."""
     from typer.testing import CliRunner
 
+    tmp_path.mkdir(exist_ok=True)
     done = CliRunner().invoke(app, ["admin", "init-env", "--path", str(tmp_path / ".env")])
     assert done.exit_code == 0, done.output
     text = (tmp_path / ".env").read_text()
@@ -177,6 +178,19 @@ def secret_problems(raw: dict[str, Any]) -> list[str]:
 
 def test_the_compose_file_is_valid_and_complete(tmp_path: Path) -> None:
     assert problems(COMPOSE.read_text(), env_file(tmp_path)) == []
+
+
+def test_init_env_writes_fresh_secrets_once_and_owner_only(
+    tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    first, second = env_file(tmp_path / "a"), env_file(tmp_path / "b")
+    assert set(first) == set(SECRETS) and len(set(first.values()) | set(second.values())) == 8
+    assert all(len(v) >= 32 for v in first.values())
+    assert (tmp_path / "a" / ".env").stat().st_mode & 0o777 == 0o600
+    before = (tmp_path / "a" / ".env").read_bytes()
+    again = run_cli("admin", "init-env", "--path", tmp_path / "a" / ".env", check=False)
+    assert again.returncode == 2 and "to rotate them" in again.stderr
+    assert "Traceback" not in again.stderr and (tmp_path / "a" / ".env").read_bytes() == before
 
 
 def test_without_env_nothing_starts() -> None:
