@@ -281,8 +281,9 @@ def train_job(
         name, version = spec.split("@")
         folder = Path(data_dir) / DATASETS / f"job-{job.id}"
         snapshot = load_dataset(write_dataset(db, blobs, job, folder, study.name)).snapshot
-        job.snapshot, job.progress_total = snapshot, options.epochs
+        job.snapshot, job.base = snapshot, f"{base.name}@{base.version}"
         db.commit()
+        progress(0, options.epochs)
         target = version_folder(name, version, models_dir)
         done = target.is_dir() and (read_config(target).get("data") or {}).get("snapshot")
         if done != snapshot:  # else an earlier attempt wrote it and stopped before recording
@@ -314,11 +315,19 @@ def train_job(
         db.rollback()
         job.state, job.error, job.lease_owner = StageState.FAILED, str(error), None
         job.finished_at = job.updated_at = utcnow()
+        record(
+            db,
+            job.requested_by,
+            "model.train_failed",
+            study_id=job.study_id,
+            detail={"job": job.id, "error": str(error)},
+        )
         db.commit()
         log.warning("training job %s failed: %s", job.id, error)
         return
+    db.refresh(job)  # what the heartbeat saved meanwhile
     job.state, job.error, job.lease_owner, job.model = StageState.DONE, None, None, spec
-    job.progress_done = job.progress_total
+    job.progress_done = job.progress_total = options.epochs
     job.finished_at = job.updated_at = utcnow()
     record(
         db,

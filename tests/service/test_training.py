@@ -28,7 +28,7 @@ from cuevision.jobs.training import TrainingOptions, run_training_job
 from cuevision.pipeline import process
 from cuevision.scheme import load_scheme
 from cuevision.store.events import replace_events
-from cuevision.store.models import AuditEntry, EventRow, Session, TrainingRequest
+from cuevision.store.models import AuditEntry, Session, TrainingRequest
 from cuevision.train.gate import judge
 
 from .conftest import World, make_world, world_url
@@ -148,7 +148,7 @@ def test_a_researcher_trains_a_version_from_confirmed_sessions(
     models = data / "models"
     folder = models / name / version
     config = json.loads((folder / "config.json").read_text())
-    assert config["base"] == default_model(MODELS_DIR)
+    assert config["base"] == job["base"] == default_model(MODELS_DIR)
     assert config["data"]["snapshot"] == job["snapshot"]
     assert job["snapshot"] in (folder / "card.md").read_text()
     evaluation = json.loads((folder / "evaluation.json").read_text())
@@ -260,4 +260,5 @@ def test_a_job_whose_data_went_away_fails_once_saying_why(quiet: World, processe
     )
     assert again is False  # a failed job is not claimed again
     with service.db() as db:
-        assert db.scalar(select(EventRow.id).where(EventRow.session_id == gone)) is None
+        failed = db.scalar(select(AuditEntry).where(AuditEntry.action == "model.train_failed"))
+    assert failed is not None and failed.detail["job"] == job_id
