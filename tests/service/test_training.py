@@ -262,3 +262,30 @@ def test_a_job_whose_data_went_away_fails_once_saying_why(quiet: World, processe
     with service.db() as db:
         failed = db.scalar(select(AuditEntry).where(AuditEntry.action == "model.train_failed"))
     assert failed is not None and failed.detail["job"] == job_id
+
+
+def test_a_job_killed_after_writing_its_version_records_it_without_retraining(
+    quiet: World, processed: Path
+) -> None:
+    world, service = quiet, quiet.service
+    for dyad in ("dyadOne", "dyadTwo"):
+        _confirmed(world, processed, dyad)
+    ask = {"study": world.study_a, "version": "mine", **TINY}
+    asked = world.client.post("/v1/models/train", json=ask, headers=world.auth("researcher"))
+    job_id = asked.json()["id"]
+    run = {"blobs": service.blobs, "data_dir": service.settings.data_dir, "scheme": load_scheme()}
+    assert run_training_job(service.engine, job_id, **run) is True
+    folder = service.settings.data_dir / "models" / "cue-tcn" / "mine"
+    written = (folder / "weights.pt").stat().st_mtime_ns
+    with service.db() as db:  # as if killed between the version's rename and its record
+        job = db.get(TrainingRequest, job_id)
+        assert job is not None and job.state == "done" and job.model == "cue-tcn@mine"
+        job.state, job.model, job.lease_owner, job.lease_expires_at = "running", None, "x", 0.0
+        db.commit()
+    assert run_training_job(service.engine, job_id, **run) is True
+    shown = world.client.get(f"/v1/models/train/{job_id}", headers=world.auth("researcher"))
+    assert shown.json()["state"] == "done" and shown.json()["model"] == "cue-tcn@mine"
+    assert shown.json()["attempts"] == 2
+    assert (folder / "weights.pt").stat().st_mtime_ns == written  # adopted, not retrained
+    taken = world.client.post("/v1/models/train", json=ask, headers=world.auth("researcher"))
+    assert taken.status_code == 409 and "choose another version" in taken.text
