@@ -133,7 +133,10 @@ class Jobs:
             if row.state == StageState.PENDING:  # delivered before its backoff ended: send again
                 self.redis.delete(_marker(KINDS[model], row.id, row.attempts))
             session_id = row.session_id
-        self.advance(session_id)
+        try:
+            self.advance(session_id)
+        except Exception:  # Redis away: the work is recorded, and the sweep sends what is next
+            log.warning("could not send the next work of %s; the sweep will", session_id)
 
     def train(self, job_id: int) -> None:
         """A training task's body: the training job under its lease (one at a time: the sweep
