@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -98,8 +99,7 @@ def configure(settings: Config) -> Celery:
         accept_content=["json"],
         # a worker's running chunk finishes when Redis drops; its lease and row record it
         worker_cancel_long_running_tasks_on_connection_loss=False,
-        # tasks' logs keep the service's logging; no events to a monitor nobody runs
-        worker_hijack_root_logger=False,
+        # no events to a monitor nobody runs
         worker_send_task_events=False,
     )
     return app
@@ -124,12 +124,18 @@ class Jobs:
 
     def run(self, model: Leased, row_id: int) -> None:
         """A task's body: claim the row, work, then send what its session may run next."""
+        took = None
         if self.lease.claim_id(model, row_id):
+            started = time.perf_counter()
             self.lease.run(model, row_id, self._work)
+            took = time.perf_counter() - started
         with self.db() as db:
             row = db.get(model, row_id)
             if row is None:
                 return
+            if took is not None:  # benchmarks/scale.py reads these lines
+                what = row.stage if isinstance(row, StageRun) else f"chunk {row.index}"
+                log.info("%s of %s %s in %.2f s", what, row.session_id, row.state, took)
             if row.state == StageState.PENDING:  # delivered before its backoff ended: send again
                 self.redis.delete(_marker(KINDS[model], row.id, row.attempts))
             session_id = row.session_id
@@ -212,7 +218,7 @@ class Sweeper:
             try:
                 self.jobs.sweep()
             except Exception:  # Redis or the database away for a moment: the next sweep
-                log.warning("sweep failed; trying again in %.0f s", self.every_s, exc_info=True)
+                log.warning("sweep failed; trying again in %g s", self.every_s, exc_info=True)
             if self._stop.wait(self.every_s):
                 return
 
@@ -251,10 +257,12 @@ def run_worker(settings: Config, context: TaskContext, loglevel: str = "INFO") -
 
 
 def _task(kind: str, model: Leased) -> Any:
-    @app.task(name=f"cuevision.{kind}")
-    def run(row_id: int) -> None:
+    @app.task(name=f"cuevision.{kind}", bind=True)
+    def run(task: Any, row_id: int) -> None:
         if not _worker:
             raise RuntimeError("cuevision tasks run in `cuevision worker`")
+        if (task.request.delivery_info or {}).get("redelivered"):  # its worker died
+            log.info("%s %s: redelivered by the broker", kind, row_id)
         _worker[0].run(model, row_id)
 
     return run
