@@ -28,13 +28,12 @@ def process(
     video: Annotated[Path, typer.Argument(help="The session video (mp4, mov, ...).")],
     outdir: Annotated[Path, typer.Option("-o", "--outdir", help="Folder for every output.")],
     model: Annotated[
-        str,
+        str | None,
         typer.Option(
-            default_factory=default_model,
-            show_default="the one models/registry.json names",
+            show_default="the one models/registry.json names for the scheme",
             help="Detector as NAME@VERSION from models/.",
         ),
-    ],
+    ] = None,
     scheme_file: Annotated[
         Path | None, typer.Option("--scheme", help="Coding scheme YAML (default: annotation/).")
     ] = None,
@@ -59,7 +58,7 @@ def process(
 
     scheme = load_scheme(scheme_file)
     settings = ProcessSettings(
-        model=model,
+        model=model or default_model(scheme=scheme.name),
         analysis_fps=analysis_fps,
         child_side=None if child_side is None else child_side.value,
         limits=Limits(max_side_px=max_side, max_duration_s=max_duration),

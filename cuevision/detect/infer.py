@@ -93,9 +93,11 @@ def load_detector(
     scheme: Scheme | None = None,
     models_dir: Path = MODELS_DIR,
 ) -> Detector:
-    """Load a model version (default: the registry's) for inference on CPU; with ``scheme``,
-    check that it is the model's."""
-    ref = resolve(default_model(models_dir) if spec is None else spec, models_dir)
+    """Load a model version (default: the registry's, for ``scheme`` if it names one) for
+    inference on CPU; with ``scheme``, check that it is the model's."""
+    if spec is None:
+        spec = default_model(models_dir, scheme.name if scheme is not None else None)
+    ref = resolve(spec, models_dir)
     if scheme is not None:
         check_scheme(ref.config, scheme, ref.folder)
     return Detector.from_folder(ref.folder, ref.config)

@@ -15,7 +15,9 @@ A version folder holds everything needed to use, judge and reproduce the model:
 ``registry.json`` beside the model folders names the default model (``{"default": NAME@VERSION}``):
 the one model that ``process``, the API and :func:`cuevision.detect.load_detector` use when none is
 given. Its ``history`` records every promotion: when, from what, the figures the gate compared
-and, for a forced one, the reason (:func:`set_default`).
+and, for a forced one, the reason (:func:`set_default`). Its optional ``schemes`` maps a coding
+scheme's name to the default for that scheme (``{"vocal": "cue-vocal@0.1"}``): a model's outputs
+are one scheme's types, so ``process --scheme`` of another scheme needs its own model.
 
 This module reads configs only and never imports torch, so the API and training can list models
 without loading them; :mod:`cuevision.detect.infer` loads the weights.
@@ -56,12 +58,21 @@ class ModelRef:
     config: dict[str, Any] = field(compare=False, repr=False)
 
 
-def default_model(models_dir: Path = MODELS_DIR) -> str:
-    """The default model, ``NAME@VERSION``, that ``registry.json`` in ``models_dir`` names."""
+def default_model(models_dir: Path = MODELS_DIR, scheme: str | None = None) -> str:
+    """The default model, ``NAME@VERSION``, that ``registry.json`` in ``models_dir`` names: for
+    the scheme named ``scheme`` where its ``schemes`` names one, else its ``default``."""
     path = Path(models_dir) / REGISTRY_FILE
     try:
-        spec = json.loads(path.read_text())["default"]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+        data = json.loads(path.read_text())
+        spec = data.get("schemes", {}).get(scheme) or data["default"]
+    except (
+        OSError,
+        UnicodeDecodeError,
+        json.JSONDecodeError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ) as error:
         raise ModelError(
             f"{path}: no default model ({type(error).__name__}: {error}); write "
             '{"default": "NAME@VERSION"} there, or pass the model explicitly'
@@ -89,9 +100,10 @@ def set_default(spec: str, record: dict[str, Any], models_dir: Path = MODELS_DIR
     ref = resolve(spec, models_dir)
     current = read_registry(models_dir)
     entry = {"from": current["default"], "to": f"{ref.name}@{ref.version}", **record}
+    kept = json.loads((Path(models_dir) / REGISTRY_FILE).read_text())  # e.g. ``schemes``
     write_json(
         Path(models_dir) / REGISTRY_FILE,
-        {"default": entry["to"], "history": [*current["history"], entry]},
+        {**kept, "default": entry["to"], "history": [*current["history"], entry]},
     )
     return entry
 

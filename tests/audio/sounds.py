@@ -61,3 +61,27 @@ def write_clip(
                 out.mux(sound.encode(piece))
             out.mux(sound.encode(None))
     return path
+
+
+def with_audio(video: Path, audio: np.ndarray, out: Path, *, audio_rate: int = RATE) -> Path:
+    """``video``'s picture, its packets copied, with ``audio`` (mono, from 0 s) as an AAC track."""
+    with av.open(str(video)) as source, av.open(str(out), "w") as sink:
+        picture = source.streams.video[0]
+        copied = sink.add_stream_from_template(picture)
+        sound = sink.add_stream("aac", rate=audio_rate)
+        sound.layout = "mono"
+        sound.time_base = Fraction(1, audio_rate)
+        for packet in source.demux(picture):
+            if packet.dts is None:  # the demuxer's empty flush packet
+                continue
+            packet.stream = copied
+            sink.mux(packet)
+        for at in range(0, len(audio), 1024):
+            block = audio[None, at : at + 1024].astype(np.float32)
+            piece = av.AudioFrame.from_ndarray(block, format="flt", layout="mono")
+            piece.sample_rate = audio_rate
+            piece.pts = at
+            piece.time_base = Fraction(1, audio_rate)
+            sink.mux(sound.encode(piece))
+        sink.mux(sound.encode(None))
+    return out
