@@ -294,3 +294,90 @@ def test_sigterm_kill_9_mid_chunk_and_a_redis_restart_lose_nothing(
     with sessions(lab.engine)() as db:
         attempts = {c.id: c.attempts for c in db.scalars(select(ChunkRun))}
     assert all(attempts[c] == 2 for c in killed), attempts  # taken over once, after its lease
+
+
+def test_advance_plans_chunks_once_and_sends_only_what_may_run(
+    engine: Engine, clip: Path, tmp_path: Path
+) -> None:
+    """The pure logic behind the sends, on SQLite and PostgreSQL: a session's next stage, its
+    chunks once planned (twice advancing plans them once), none held under a live lease, a dead
+    worker's again, then the stitch; and one training job at a time."""
+    from cuevision.api.service import task_context
+    from cuevision.jobs.chunked import advance, sweep
+    from cuevision.jobs.runner import Lease, RunnerSettings
+    from cuevision.jobs.tasks import enqueue
+    from cuevision.store.models import TrainingRequest
+    from cuevision.store.people import create_study
+    from cuevision.video import probe
+
+    settings = ServiceSettings(data_dir=tmp_path, chunk_s=4.0, chunk_overlap_s=1.0)
+    context = task_context(settings, "cue-tcn", chunked=True)
+    factory = sessions(engine)
+    with factory() as db:
+        study = create_study(db, "S")
+        info = {**probe(clip).to_dict(), "duration_s": 10.0, "path": ""}
+        session = Session(
+            id="a" * 32, study_id=study.id, filename="x.mp4", sha256="b" * 64, size_bytes=1,
+            dyad_id="d", consent="private", video_info=info,
+        )  # fmt: skip
+        db.add(session)
+        db.flush()
+        enqueue(db, session.id)
+        db.commit()
+        runs = {r.stage: r for r in db.scalars(select(StageRun))}
+        assert [(d.kind, d.row_id) for d in advance(db, context, session.id)] == [
+            ("stage", runs["probe"].id)
+        ]
+        runs["probe"].state = "done"
+        db.commit()
+        first = advance(db, context, session.id)
+        assert advance(db, context, session.id) == first  # planned once
+        chunks = db.scalars(select(ChunkRun).order_by(ChunkRun.index)).all()
+        assert [(c.start_s, c.end_s) for c in chunks] == [(0, 4), (3, 8), (7, 10)]
+        assert [(d.kind, d.row_id) for d in first] == [("chunk", c.id) for c in chunks]
+
+        lease = Lease(factory, RunnerSettings(lease_s=60))
+        assert lease.claim(db, chunks[0]) and not lease.claim(db, chunks[0])
+        assert [d.row_id for d in advance(db, context, session.id)] == [c.id for c in chunks[1:]]
+        chunks[0].lease_expires_at = 0.0  # its worker died
+        db.commit()
+        again = advance(db, context, session.id)
+        assert (again[0].row_id, again[0].attempts) == (chunks[0].id, 1)  # a new send
+
+        for chunk in chunks:
+            chunk.state, chunk.progress_done, chunk.progress_total = "done", 5, 5
+        db.commit()
+        assert [(d.kind, d.row_id) for d in advance(db, context, session.id)] == [
+            ("stage", runs["landmarks"].id)
+        ]
+        assert (runs["landmarks"].progress_done, runs["landmarks"].progress_total) == (15, 15)
+
+        jobs = [TrainingRequest(study_id=study.id, options={}) for _ in range(2)]
+        db.add_all(jobs)
+        db.commit()
+        assert [(d.kind, d.row_id) for d in sweep(db, context) if d.kind == "train"] == [
+            ("train", jobs[0].id)
+        ]
+        assert lease.claim(db, jobs[0])
+        assert not [d for d in sweep(db, context) if d.kind == "train"]  # one at a time
+
+
+def test_a_send_is_made_once_per_row_and_attempt(lab: Lab) -> None:
+    """The sweeps find the same work many times; Redis gets one message per row and attempt
+    (a row id no worker will find, so the messages do nothing)."""
+    from cuevision.api.service import task_context
+    from cuevision.jobs.chunked import Dispatch
+    from cuevision.jobs.queue import Jobs
+
+    settings = lab.client.app.state.service.settings
+    jobs = Jobs(settings, task_context(settings, "cue-tcn", chunked=True))
+    try:
+        same = Dispatch("stage", 10**6, 0, 0.0)
+        assert jobs.send([same, same, same]) == 1
+        assert jobs.send([same, Dispatch("stage", 10**6, 1, 0.0)]) == 1  # a retry is new
+        assert sorted(jobs.redis.keys("cuevision:sent:stage:1000000:*")) == [
+            b"cuevision:sent:stage:1000000:0",
+            b"cuevision:sent:stage:1000000:1",
+        ]
+    finally:
+        jobs.close()
