@@ -118,7 +118,7 @@ def extract_chunk(
         )
     out_path = Path(out_path)
     end_s = None if chunk.end_s >= info.duration_s else chunk.end_s
-    with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".chunk-") as scratch:
+    with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".landmarks-") as scratch:
         partial = Path(scratch) / "tracks.parquet"
         with RowWriter(partial) as writer:
             tracked = track_frames(

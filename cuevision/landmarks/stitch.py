@@ -2,17 +2,20 @@
 
 Every time has one source: chunk k's frames up to its end, then chunk k+1's from there. Chunk
 k+1 decoded the overlap before that (``chunks``), where its trackers settled; those frames are
-not kept, but on them both chunks saw the same people, so they say who is who across the seam.
+not kept (the trackers are causal, so chunk k is settled all through the overlap, chunk k+1
+only at its end: cutting there rather than midway gives chunk k+1 the whole overlap to settle),
+but on them both chunks saw the same people, so they say who is who across the seam.
 
 **Identity across a seam.** Each chunk numbers its own tracklets from 0 and may give a person
 the other track slot. On the overlap's frames, each tracklet of chunk k is compared with each of
 chunk k+1 by the distance between their faces (else their bodies' heads), in face sizes; the
 Hungarian assignment (scipy) pairs them where the median distance is under ``SAME_PERSON`` over
-at least ``MIN_SHARED`` frames. A paired tracklet of chunk k+1 continues its partner's number;
-the others get new numbers, unique over the video. Where most pairs cross slots, chunk k+1's
-slots are swapped, so the joined evidence reads as one run of the tracker. Roles are then
-decided once, on the whole video's evidence (``extract.write_roles``): a person keeps one role
-across the seams, since a paired tracklet is one tracklet.
+at least ``MIN_SHARED`` frames. A paired tracklet of chunk k+1 continues its partner's number,
+and so does another one near that partner that never shares a frame with it (the new chunk's
+tracker split one person); the others get new numbers, unique over the video. Where most pairs
+cross slots, chunk k+1's slots are swapped, so the joined evidence reads as one run of the
+tracker. Roles are then decided once, on the whole video's evidence (``extract.write_roles``):
+a person keeps one role across the seams, since a paired tracklet is one tracklet.
 """
 
 from __future__ import annotations
@@ -157,7 +160,20 @@ def _join(before: ChunkFile, seam: _Seam, after: ChunkFile, first: int, info: Vi
             crossed += int(shared[i, j])
         else:
             same += int(shared[i, j])
+    for j, (b, _) in enumerate(b_list):  # a person the new chunk split into tracklets
+        i = int(np.argmin(cost[:, j])) if len(a_list) else 0
+        if b in ids or not len(a_list) or cost[i, j] >= NEVER:
+            continue
+        number = seam.ids[a_list[i][0]]
+        if not any(_together(after.tracked, b, o) for o, n in ids.items() if n == number):
+            ids[b] = number
     return _Seam(crossed > same, _numbering(after.tracked, ids, first))
+
+
+def _together(tracked: Tracked, a: int, b: int) -> bool:
+    """Whether tracklets ``a`` and ``b`` are ever seen in one frame: then two people."""
+    ids = tracked.evidence[:, 0:2]
+    return bool(((ids == a).any(axis=1) & (ids == b).any(axis=1)).any())
 
 
 def _positions(part: ChunkFile, frames: np.ndarray, info: VideoInfo) -> np.ndarray:
