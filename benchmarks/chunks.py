@@ -1,7 +1,7 @@
 """Chunked landmark extraction against the unchunked one, printed as a table.
 
     nice .venv/bin/python benchmarks/chunks.py [--clip PATH] [--minutes 6] [--chunk-s 60]
-        [--overlap-s 5] [--work /tmp/cuevision-chunks] [--only real|synthetic] [--jobs 4]
+        [--overlap-s 10] [--work /tmp/cuevision-chunks] [--only real|synthetic] [--jobs 4]
 
 Two videos of about ``--minutes``: a real Lookit clip of a training dyad (default the
 ``6c6MZQ...ThatsNotAHat``) looped with PyAV into ``--work`` (never into the project: real
@@ -58,7 +58,7 @@ from cuevision.landmarks import (  # noqa: E402
     read_landmarks,
     stitch,
 )
-from cuevision.landmarks.chunks import read_chunk  # noqa: E402
+from cuevision.landmarks.chunks import DEFAULT_OVERLAP_S, read_chunk  # noqa: E402
 from cuevision.metrics.agreement import match_onsets  # noqa: E402
 from cuevision.scheme import load_scheme  # noqa: E402
 from cuevision.types import ROLES, Event, LandmarkTracks, VideoInfo  # noqa: E402
@@ -276,7 +276,7 @@ def main() -> None:
     parser.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     parser.add_argument("--minutes", type=float, default=6.0)
     parser.add_argument("--chunk-s", type=float, default=60.0)
-    parser.add_argument("--overlap-s", type=float, default=5.0)
+    parser.add_argument("--overlap-s", type=float, default=DEFAULT_OVERLAP_S)
     parser.add_argument("--work", type=Path, default=Path("/tmp/cuevision-chunks"))
     parser.add_argument("--only", choices=("real", "synthetic"))
     parser.add_argument("--jobs", type=int, default=4, help="extractions at a time")

@@ -45,9 +45,12 @@ from cuevision.types import VideoInfo
 
 CHUNK_KEY = b"cuevision_chunk"
 DEFAULT_CHUNK_S = 300.0  # 5 minutes: a worker's unit of work and of loss when it dies
-# 5 s of overlap: the mesh and pose trackers of a new chunk settle within about a second
-# (benchmarks/chunks.py), and the people are matched on every overlap frame (75 at 15 Hz).
-DEFAULT_OVERLAP_S = 5.0
+# 10 s of overlap: a new chunk's trackers need time to find what the running ones hold (the
+# pose of a half-visible parent above all). benchmarks/chunks.py, over the 5 seams of a looped
+# real clip: the later chunk finds the same faces and bodies as the earlier one in 63-77% of
+# the frames in its first 5 s, 92% in the 6th, 100% from the 7th on (the synthetic dyad: 100%
+# from the start). 10 s settles with margin and costs 3% more work on 300 s chunks.
+DEFAULT_OVERLAP_S = 10.0
 MIN_OVERLAP_S = 1.0  # fewer shared frames cannot show who is who across a seam
 
 
