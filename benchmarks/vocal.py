@@ -13,7 +13,8 @@ first frame). Clips of the held-out dyads are refused, whatever folder they come
 against the coding's ``child_laughs``, event F1 at +-1 s (:mod:`cuevision.metrics.agreement`).
 
 (b) **What the audio adds.** The same recipe (simulated dyads plus the real clips; small
-settings, one seed) trained with and without the ``voice.*`` columns, leave one dyad out: one
+settings, one seed; ``child_smiles`` optionally fine-tuned from ``--base``, as cue-tcn 0.3 was
+from 0.1) trained with and without the ``voice.*`` columns, leave one dyad out: one
 model per dyad, trained without it, scores its clips (their candidates are kept in ``--work``,
 outside the project, and reused by a later run with the same settings). ``child_smiles``
 (default scheme) is judged against the consensus coding of lookit-coding
@@ -183,11 +184,13 @@ def leave_one_dyad_out(
     scheme: Scheme,
     args: argparse.Namespace,
     audio: bool,
+    base: Detector | None = None,
 ) -> dict[str, list[Event]]:
     """Every real session's candidates from the fold model trained without its dyad; kept in
     ``--work`` (events only) and read back from there on a later run with the same settings."""
     variant = (
-        f"{scheme.name}-{'audio' if audio else 'video'}-{args.sim_dyads}-{args.epochs}-{args.steps}"
+        f"{scheme.name}-{'audio' if audio else 'video'}-{args.sim_dyads}-{args.epochs}-"
+        f"{args.steps}{'-' + base.version if base else ''}"
     )
     kept = args.work / variant
     if all((kept / f"{s.name}.csv").is_file() for s in real):
@@ -195,6 +198,8 @@ def leave_one_dyad_out(
     seeds = split_seeds(args.sim_dyads, 0)
     fps = scheme.analysis.fps
     names = training_features(list(real))
+    if base is not None:  # fine-tuned: the base's inputs, plus the voice's (widened, see train)
+        names = [*base.normaliser.names, *(n for n in names if n.startswith("voice."))]
     if not audio:
         names = [n for n in names if not n.startswith("voice.")]
     sim = {
@@ -215,6 +220,7 @@ def leave_one_dyad_out(
             spec=f"bench/{'audio' if audio else 'video'}-without-{dyad}",
             scheme=scheme,
             settings=settings,
+            base=base,
             features=names,
         )
         out.update({s.name: fitted.detector.candidates(s.series) for s in real if s.dyad == dyad})
@@ -247,8 +253,9 @@ def part_b(
     laughs_real = [weak_session(n, s, vocal) for n, s in series.items()]
     laugh_truth = truth or {s.name: list(s.truth) for s in laughs_real}
     against = "vocal coding" if truth else "laughs rule"
+    base = load_detector(args.base, scheme=default) if args.base else None
     for audio in (False, True):
-        found = leave_one_dyad_out(smiles_real, default, args, audio)
+        found = leave_one_dyad_out(smiles_real, default, args, audio, base)
         coded = [
             (only(s.truth, "child_smiles"), only(found[s.name], "child_smiles"), duration(s.series))
             for s in smiles_real
@@ -279,13 +286,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--base", default=None, help="fine-tune child_smiles' models from this")
     parser.add_argument("--work", type=Path, default=Path("/tmp/cuevision-bench/vocal"))
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     series = clips(args.features)
     vocal = load_scheme(VOCAL_SCHEME)
     truth = coding(args.coding, list(series), vocal) if args.coding else {}
-    console = Console()
+    console = Console(width=120)
     console.print(f"{len(series)} clips; {len(truth)} with a vocal coding")
     if truth and parts & {"a", "c"}:
         model = load_detector(args.model, scheme=vocal)
