@@ -134,7 +134,7 @@ def _voice(series: FeatureSeries, name: str) -> np.ndarray:
     return series.column(f"voice.{name}").astype(np.float64)
 
 
-VOCAL_P, CHILD_SHARE, SHARE_SMOOTH_S, LAUGH_P, CRY_P = 0.5, 0.5, 1.0, 0.5, 0.5
+VOCAL_P, MIN_SHARE, SHARE_SMOOTH_S, LAUGH_P, CRY_P = 0.5, 0.5, 1.0, 0.5, 0.5
 
 
 def vocal_share(series: FeatureSeries, actor: Role) -> np.ndarray:
@@ -153,7 +153,7 @@ def vocal_share(series: FeatureSeries, actor: Role) -> np.ndarray:
 def laughs(series: FeatureSeries, actor: Role) -> np.ndarray:
     return _all(
         _above(_voice(series, "laugh"), LAUGH_P, 0.05),
-        _above(vocal_share(series, actor), CHILD_SHARE, 0.05),
+        _above(vocal_share(series, actor), MIN_SHARE, 0.05),
     )
 
 
@@ -163,7 +163,7 @@ def cries(series: FeatureSeries, actor: Role) -> np.ndarray:
     not_smiling = 1.0 - np.nan_to_num(smiles(series, actor), nan=0.0)
     return _all(
         _above(_voice(series, "cry"), CRY_P, 0.05),
-        _above(vocal_share(series, actor), CHILD_SHARE, 0.05),
+        _above(vocal_share(series, actor), MIN_SHARE, 0.05),
         not_smiling,
         1.0 - np.nan_to_num(laughs(series, actor)),
     )
@@ -238,7 +238,7 @@ LABELLING_FUNCTIONS: dict[str, LabellingFunction] = {
     ),
     "laughs": LabellingFunction(
         f"laugh evidence (voice.laugh: a 2-7 Hz train of short voiced bursts) >= {LAUGH_P:g} "
-        f"while the actor's share of the voice over {SHARE_SMOOTH_S:g} s >= {CHILD_SHARE:g}, for "
+        f"while the actor's share of the voice over {SHARE_SMOOTH_S:g} s >= {MIN_SHARE:g}, for "
         ">= 0.3 s, pauses up to 0.3 s bridged",
         laughs,
         min_s=0.3,
@@ -246,7 +246,7 @@ LABELLING_FUNCTIONS: dict[str, LabellingFunction] = {
     ),
     "cries": LabellingFunction(
         f"cry evidence (voice.cry: loud, sustained voicing above 400 Hz) >= {CRY_P:g} while the "
-        f"actor's share of the voice >= {CHILD_SHARE:g}, the actor neither smiles (the smiles "
+        f"actor's share of the voice >= {MIN_SHARE:g}, the actor neither smiles (the smiles "
         "rule) nor laughs, for >= 0.5 s, pauses up to 0.3 s bridged",
         cries,
         min_s=0.5,
