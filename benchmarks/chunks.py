@@ -12,9 +12,10 @@ with the default settings, and the two ``landmarks.parquet`` are compared:
 - **roles**: of the frames where someone is placed in both (face centre, else pose head), the
   share where each role is the same person: nearer to that role's place in the unchunked file
   than to the other role's (or, alone, within ``SAME_PLACE`` of it);
-- **bit-for-bit**: the share of frames whose rows are identical, before the first seam (the same
-  decode and the same tracker state: it must be 100%) and after it (the same decoded frames, the
-  seek is exact, but the face meshes and pose track from another start);
+- **bit-for-bit**: the share of frames whose rows (both roles) are identical, and of frames with
+  the child's, the caregiver's face mesh identical, before the first seam (the same decode and
+  the same tracker state: it must be 100%) and after it (the same decoded frames, the seek is
+  exact, but the face meshes and pose track, and the pose smooths, from another start);
 - **differences**: where both have the face mesh, the largest coordinate difference per frame
   (normalised to the frame), its p99 and max; the same for pose head and shoulders (points 0..12
   both visible >= 0.5); the share of frames that agree on which faces and bodies are found;
@@ -193,12 +194,17 @@ def differences(
     present = np.ones(rows.sum(), bool)
     face_d: list[np.ndarray] = []
     pose_d: list[np.ndarray] = []
+    face_equal: dict[str, float] = {}
     for role in ROLES:
         p, q = whole.roles[role], chunked.roles[role]
         for x, y in ((p.face, q.face), (p.pose, q.pose), (p.face_score, q.face_score)):
             same = x[rows] == y[rows]
             same |= np.isnan(x[rows]) & np.isnan(y[rows])
             equal &= same.reshape(len(same), -1).all(axis=1)
+        same_face = (p.face[rows] == q.face[rows]) | (
+            np.isnan(p.face[rows]) & np.isnan(q.face[rows])
+        )
+        face_equal[role] = float(same_face.all(axis=(1, 2)).mean()) if rows.any() else 0.0
         present &= (p.face_score[rows] > 0) == (q.face_score[rows] > 0)
         present &= (p.pose_score[rows] > 0) == (q.pose_score[rows] > 0)
         both = np.isfinite(p.face[rows, 0, 0]) & np.isfinite(q.face[rows, 0, 0])
@@ -213,6 +219,8 @@ def differences(
     return {
         "frames": int(rows.sum()),
         "bit_equal": float(equal.mean()) if rows.any() else float("nan"),
+        "child_face_equal": face_equal["child"],
+        "caregiver_face_equal": face_equal["caregiver"],
         "found_agree": float(present.mean()) if rows.any() else float("nan"),
         "face_p99": float(np.percentile(faces, 99)) if len(faces) else 0.0,
         "face_max": float(faces.max()) if len(faces) else 0.0,
@@ -284,7 +292,8 @@ def main() -> None:
     make_private_dir(args.work)
     videos = make_videos(args)
     header = (
-        f"{'video':<10} {'region':<12} {'frames':>6} {'bit-equal':>9} {'found=':>7} "
+        f"{'video':<10} {'region':<12} {'frames':>6} {'bit-equal':>9} {'child face=':>11} "
+        f"{'carer face=':>11} {'found=':>7} "
         f"{'face p99':>8} {'face max':>8} {'pose p99':>8} {'pose max':>8}"
     )
     lines, summary = [header], []
@@ -305,6 +314,7 @@ def main() -> None:
             d = differences(whole, chunked, rows)
             lines.append(
                 f"{name:<10} {region:<12} {d['frames']:>6} {d['bit_equal']:>9.1%} "
+                f"{d['child_face_equal']:>11.1%} {d['caregiver_face_equal']:>11.1%} "
                 f"{d['found_agree']:>7.1%} {d['face_p99']:>8.4f} {d['face_max']:>8.4f} "
                 f"{d['pose_p99']:>8.4f} {d['pose_max']:>8.4f}"
             )

@@ -38,7 +38,8 @@ CLIP = "6c6MZQ.joke1.rep1.take1.ThatsNotAHat.mp4"  # mother left, child right, 3
 CHUNK_S, OVERLAP_S = 8.0, 2.0
 # After a seam the later chunk's face meshes and poses track from another start, so their
 # points differ a little from the whole run's (the same decoded frames, bit for bit): at most
-# this much, normalised to the frame, in 99% of the frames (measured 0.063 at most here).
+# this much, normalised to the frame, in 99% of the frames (measured 0.063 at most here; p99
+# 0.046 after the seams of this clip looped to 6 minutes, benchmarks/chunks.py).
 FACE_TOLERANCE = 0.08
 FOUND_AGREE = 0.9  # frames that find the same faces and bodies after the seam (measured 0.95)
 
