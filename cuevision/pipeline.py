@@ -35,6 +35,7 @@ from cuevision.video import Limits, probe
 
 if TYPE_CHECKING:
     from cuevision.detect import Detector
+    from cuevision.landmarks import LandmarkSettings
     from cuevision.landmarks.roles import Side
 
 MANIFEST = "pipeline.json"
@@ -105,10 +106,11 @@ def model_digest(spec: str) -> str:
 
     ref = resolve(spec)
     files = sorted(p for p in ref.folder.iterdir() if p.name in ("config.json", "weights.pt"))
-    return _key(f"{ref.name}@{ref.version}", *(file_digest(p) for p in files))
+    return stage_key(f"{ref.name}@{ref.version}", *(file_digest(p) for p in files))
 
 
-def _key(*parts: object) -> str:
+def stage_key(*parts: object) -> str:
+    """A short content key of ``parts``: what the manifest compares to know a stage is fresh."""
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -147,6 +149,24 @@ class _Manifest:
 
 
 @dataclass(frozen=True)
+class LandmarkSource:
+    """Another way to write ``landmarks.parquet`` than one pass over the whole video (the Celery
+    runner's stitch of time chunks); ``key`` names it in the landmark stage's key, so every later
+    stage's key follows it."""
+
+    key: str
+    write: Callable[[Path, Callable[[int, int], None]], None]  # (landmarks.parquet, progress)
+
+
+def landmark_settings(scheme: Scheme, settings: ProcessSettings) -> LandmarkSettings:
+    """The landmark stage's settings for ``settings`` under ``scheme``."""
+    from cuevision.landmarks import LandmarkSettings
+
+    fps = settings.analysis_fps or scheme.analysis.fps
+    return LandmarkSettings(analysis_fps=fps, child_side=settings.child_side)
+
+
+@dataclass(frozen=True)
 class Stage:
     """One stage of one video: its key, the files it writes, and how to write them.
 
@@ -178,45 +198,50 @@ def plan(
     info: VideoInfo,
     detector: Detector,
     title: str | None = None,
+    landmarks: LandmarkSource | None = None,
 ) -> tuple[Stage, ...]:
     """The stages of ``process`` for one video, in order; nothing runs until a stage's ``run``.
 
     ``info`` is the video's probe under ``settings.limits``; ``title`` heads the report (default:
-    the video's file name).
+    the video's file name); ``landmarks`` replaces the whole-video landmark pass.
     """
     from cuevision.audio import VOICE_VERSION, measure_voice
     from cuevision.features import FEATURE_VERSION, compute_features, read_features, write_features
-    from cuevision.landmarks import (
-        LANDMARKS_VERSION,
-        LandmarkSettings,
-        extract_landmarks,
-        read_landmarks,
-    )
+    from cuevision.landmarks import LANDMARKS_VERSION, extract_landmarks, read_landmarks
     from cuevision.report import write_session_outputs
 
     fps = settings.analysis_fps or scheme.analysis.fps
     video_json = outdir / "video.json"
-    probe_key = _key("probe", PIPELINE_VERSION, file_digest(video), asdict(settings.limits))
+    probe_key = stage_key("probe", PIPELINE_VERSION, file_digest(video), asdict(settings.limits))
 
     def run_probe(progress: Callable[[int, int], None]) -> None:
         # the absolute path, so a push from another working folder finds the video
         write_json(video_json, replace(info, path=str(video.resolve())).to_dict())
 
     landmarks_parquet = outdir / "landmarks.parquet"
-    landmark_settings = LandmarkSettings(analysis_fps=fps, child_side=settings.child_side)
-    landmarks_key = _key(probe_key, "landmarks", LANDMARKS_VERSION, landmark_settings.hash)
+    chosen = landmark_settings(scheme, settings)
+    landmarks_key = stage_key(
+        probe_key,
+        "landmarks",
+        LANDMARKS_VERSION,
+        chosen.hash,
+        *(() if landmarks is None else (landmarks.key,)),
+    )
 
     def run_landmarks(progress: Callable[[int, int], None]) -> None:
+        if landmarks is not None:
+            landmarks.write(landmarks_parquet, progress)
+            return
         extract_landmarks(
             video,
             landmarks_parquet,
-            settings=landmark_settings,
+            settings=chosen,
             progress=progress,
             info=info,  # probed under settings.limits, which may exceed the defaults
         )
 
     features_parquet = outdir / "features.parquet"
-    features_key = _key(landmarks_key, "features", FEATURE_VERSION, VOICE_VERSION, fps)
+    features_key = stage_key(landmarks_key, "features", FEATURE_VERSION, VOICE_VERSION, fps)
 
     def run_features(progress: Callable[[int, int], None]) -> None:
         voice = measure_voice(video) if info.has_audio else None  # the audio, on the PTS clock
@@ -224,7 +249,7 @@ def plan(
         write_features(features_parquet, series, meta=_provenance(features_key, None))
 
     candidates_csv, candidates_json = outdir / "candidates.csv", outdir / "candidates.json"
-    detect_key = _key(features_key, "detect", model_digest(settings.model), scheme.hash)
+    detect_key = stage_key(features_key, "detect", model_digest(settings.model), scheme.hash)
 
     def run_detect(progress: Callable[[int, int], None]) -> None:
         found = detector.candidates(read_features(features_parquet))
@@ -238,7 +263,7 @@ def plan(
         write_json(candidates_json, payload)
 
     metrics_json, report_html = outdir / "metrics.json", outdir / "report.html"
-    metrics_key = _key(detect_key, "metrics")
+    metrics_key = stage_key(detect_key, "metrics")
 
     def run_metrics(progress: Callable[[int, int], None]) -> None:
         write_session_outputs(

@@ -27,13 +27,15 @@ from sqlalchemy.orm import Session as Db
 from cuevision.errors import CuevisionError
 from cuevision.pipeline import (
     STAGES,
+    LandmarkSource,
     ProcessSettings,
     Stage,
-    _key,
+    landmark_settings,
     plan,
     prepare,
     read_candidates,
     run_stage,
+    stage_key,
 )
 from cuevision.scheme import Scheme
 from cuevision.store.blobs import BlobStore
@@ -70,11 +72,7 @@ class TaskContext:
 
     @property
     def landmark_settings(self) -> LandmarkSettings:
-        """The landmark stage's settings, as :func:`cuevision.pipeline.plan` makes them."""
-        from cuevision.landmarks import LandmarkSettings
-
-        fps = self.settings.analysis_fps or self.scheme.analysis.fps
-        return LandmarkSettings(analysis_fps=fps, child_side=self.settings.child_side)
+        return landmark_settings(self.scheme, self.settings)
 
     def chunk_key(self, session: Session) -> str:
         """The chunk plan's key: the video's content, the landmark code and settings, and the
@@ -83,7 +81,8 @@ class TaskContext:
 
         assert self.chunking is not None
         cut = (self.chunking.chunk_s, self.chunking.overlap_s)
-        return _key("chunks", session.sha256, LANDMARKS_VERSION, self.landmark_settings.hash, cut)
+        settings = self.landmark_settings
+        return stage_key("chunks", session.sha256, LANDMARKS_VERSION, settings.hash, cut)
 
 
 def enqueue(db: Db, session_id: str) -> None:
@@ -106,7 +105,7 @@ def stages_of(
     context: TaskContext, session: Session, chunks: Sequence[ChunkRun] = ()
 ) -> dict[str, Stage]:
     """The session's pipeline plan, by stage name; with ``chunks``, the landmark stage is their
-    stitch."""
+    stitch, and every later stage's key follows the chunk plan's."""
     outdir = context.blobs.session_dir(session.id)
     prepare(outdir)
     stages = plan(
@@ -117,11 +116,9 @@ def stages_of(
         info=VideoInfo.from_dict(session.video_info),
         detector=context.detector(),
         title=f"{session.dyad_id}: {session.filename}",
+        landmarks=_stitched(context, session, chunks) if chunks else None,
     )
-    named = {s.name: s for s in stages}
-    if chunks:
-        named["landmarks"] = _stitched(context, session, named["landmarks"], chunks)
-    return named
+    return {s.name: s for s in stages}
 
 
 def chunk_file(context: TaskContext, chunk: ChunkRun) -> Path:
@@ -130,26 +127,24 @@ def chunk_file(context: TaskContext, chunk: ChunkRun) -> Path:
     return folder / f"{chunk.index:04d}-{chunk.key}.parquet"
 
 
-def _stitched(
-    context: TaskContext, session: Session, whole: Stage, rows: Sequence[ChunkRun]
-) -> Stage:
+def _stitched(context: TaskContext, session: Session, rows: Sequence[ChunkRun]) -> LandmarkSource:
     """The landmark stage as the stitch of the chunk files that the chunk runs made."""
     from cuevision.landmarks.chunks import Chunk
     from cuevision.landmarks.stitch import stitch
 
     chunks = [Chunk(r.index, r.start_s, r.end_s) for r in rows]
 
-    def run(progress: Callable[[int, int], None]) -> None:
+    def write(out: Path, progress: Callable[[int, int], None]) -> None:
         stitch(
             [chunk_file(context, r) for r in rows],
-            whole.outputs[0],
+            out,
             settings=context.landmark_settings,
             info=VideoInfo.from_dict(session.video_info),
             video=context.blobs.video(session.sha256),
             chunks=chunks,
         )
 
-    return Stage(whole.name, _key(whole.key, rows[0].key), whole.outputs, run)
+    return LandmarkSource(rows[0].key, write)
 
 
 @contextmanager
@@ -172,7 +167,7 @@ def execute(
     session = db.get(Session, run.session_id)
     if session is None:  # deleted while queued
         return
-    chunks = chunks_of(db, session.id) if run.stage == "landmarks" else []
+    chunks = chunks_of(db, session.id)
     stage = stages_of(context, session, chunks)[run.stage]
     with named_for_people(context, session):
         run_stage(stage.outputs[0].parent, stage, lambda name, done, total: progress(done, total))
@@ -198,7 +193,7 @@ def execute(
     run.lease_expires_at = None
     run.updated_at = utcnow()
     db.commit()
-    if chunks:  # stitched and recorded: the chunk files are spent
+    if chunks and run.stage == "landmarks":  # stitched and recorded: the chunk files are spent
         shutil.rmtree(context.blobs.session_dir(session.id) / CHUNKS, ignore_errors=True)
     if run.stage == STAGES[-1] and context.on_done is not None:
         context.on_done(session.id)

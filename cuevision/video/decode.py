@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from cuevision.video.probe import VideoError, _scan_packets, open_container, video_stream
+from cuevision.video.probe import VideoError, open_container, scan_packets, video_stream
 
 SEEK_MARGIN_S = 1.0  # a seek lands this far before a range's start: its first frames' neighbours
 
@@ -57,7 +57,7 @@ def raw_frames(path: Path, *, start_s: float = 0.0) -> Iterator[tuple[int, float
         ticks: np.ndarray | None = None  # the whole file's sorted PTS, when seeking
         first: int | None = None
         if start_s > 0:
-            ticks = _scan_packets(container, stream, path)[0]
+            ticks = scan_packets(container, stream, path)[0]
             first = int(ticks[0])
             target = first + int((start_s - SEEK_MARGIN_S) / tb) if tb else first
             container.seek(max(target, first), stream=stream, backward=True)

@@ -82,7 +82,7 @@ def _check_limits(path: Path, width: int, height: int, duration_s: float, limits
         )
 
 
-def _scan_packets(
+def scan_packets(
     container: av.container.InputContainer, stream: av.VideoStream, path: Path
 ) -> tuple[np.ndarray, float]:
     """Sorted PTS ticks of every video packet and the last one's duration in ticks (no decode)."""
@@ -158,7 +158,7 @@ def probe(path: Path, limits: Limits = Limits()) -> VideoInfo:  # noqa: B008  # 
         tb = stream.time_base
         if tb is None:
             raise VideoError(f"{path}: the video track has no time base; the file is damaged")
-        pts, last_ticks = _scan_packets(container, stream, path)
+        pts, last_ticks = scan_packets(container, stream, path)
         gaps = np.diff(pts)
         median_gap = float(np.median(gaps)) if gaps.size else 0.0
         end = float(pts[-1]) + (last_ticks or median_gap)
