@@ -10,10 +10,12 @@ cohort from the measured per-chunk and per-session times.
 
 A landmark chunk already keeps about two cores busy (the worker and its pose process,
 cuevision/landmarks/pose_worker.py), so on a 2-core machine a second worker mostly competes for
-the same cores; the table says what it measured.
+the same cores; the table says what it measured. With ``--one-core`` each worker finds the poses in
+its own process, so one worker is one core and the second worker has a core of its own.
 
     .venv/bin/python benchmarks/scale.py                      # 10 minutes, 5-minute chunks
     .venv/bin/python benchmarks/scale.py --minutes 1 --chunk-s 20    # a short check
+    .venv/bin/python benchmarks/scale.py --one-core   # workers of one core each (worker --one-core)
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ def embedded(video: Path, folder: Path) -> float:
     return time.monotonic() - started
 
 
-def celery(video: Path, folder: Path, redis_url: str, workers: int, chunk_s: float) -> dict:
+def celery(
+    video: Path, folder: Path, redis_url: str, workers: int, chunk_s: float, one_core: bool
+) -> dict:
     """One session through ``workers`` Celery workers; wall seconds and the logged task times."""
     folder.mkdir()
     settings = {
@@ -93,6 +97,8 @@ def celery(video: Path, folder: Path, redis_url: str, workers: int, chunk_s: flo
         "visibility_timeout_s": max(3600.0, 10 * chunk_s),
     }
     lab = Lab.open(folder, f"sqlite:///{folder / 'cuevision.sqlite3'}", redis_url, **settings)
+    if one_core:
+        lab.env["CUEVISION_WORKER_ONE_CORE"] = "1"
     for _ in range(workers):
         lab.start_worker()
     time.sleep(0.5)
@@ -120,6 +126,11 @@ def main() -> None:
     parser.add_argument("--chunk-s", type=float, default=300.0, help="the landmark chunks")
     parser.add_argument("--cohort", type=int, default=200, help="sessions in the projection")
     parser.add_argument("--cohort-minutes", type=float, default=60.0)
+    parser.add_argument(
+        "--one-core",
+        action="store_true",
+        help="workers find poses in their own process (cuevision worker --one-core): one core each",
+    )
     args = parser.parse_args()
     matches = sorted(LOOKIT.glob(f"{args.clip}*.mp4"))
     if not matches or not matches[0].name.startswith(TRAINING_DYADS):
@@ -128,7 +139,11 @@ def main() -> None:
     try:
         video = work / "looped.mp4"
         duration = loop_clip(matches[0], video, args.minutes * 60)
-        print(f"{matches[0].name} looped to {duration:.0f} s; chunks of {args.chunk_s:g} s")
+        cores = "one core" if args.one_core else "two cores (poses in a second process)"
+        print(
+            f"{matches[0].name} looped to {duration:.0f} s; chunks of {args.chunk_s:g} s; "
+            f"each worker uses {cores}"
+        )
         (work / "embedded").mkdir()
         rows = [("embedded, unchunked", embedded(video, work / "embedded"), None)]
         runs = []
@@ -136,7 +151,7 @@ def main() -> None:
             for n in (1, 2):
                 redis.stop()
                 redis.start()
-                run = celery(video, work / f"celery{n}", redis.url, n, args.chunk_s)
+                run = celery(video, work / f"celery{n}", redis.url, n, args.chunk_s, args.one_core)
                 runs.append(run)
                 rows.append((f"celery, {n} worker{'s' * (n > 1)}", run["wall"], run))
         single = runs[0]["wall"]

@@ -55,6 +55,7 @@ class ProcessSettings:
     analysis_fps: float | None = None  # None: the scheme's analysis.fps
     child_side: Side | None = None  # overrides the automatic role assignment
     limits: Limits = field(default_factory=Limits)
+    pose_process: bool = True  # poses on a second core; False: one core (changes no output)
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,9 @@ def landmark_settings(scheme: Scheme, settings: ProcessSettings) -> LandmarkSett
     from cuevision.landmarks import LandmarkSettings
 
     fps = settings.analysis_fps or scheme.analysis.fps
-    return LandmarkSettings(analysis_fps=fps, child_side=settings.child_side)
+    return LandmarkSettings(
+        analysis_fps=fps, child_side=settings.child_side, pose_process=settings.pose_process
+    )
 
 
 @dataclass(frozen=True)

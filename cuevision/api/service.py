@@ -55,9 +55,11 @@ def task_context(
     on_done: Callable[[str], None] | None = None,
     *,
     chunked: bool = False,
+    one_core: bool = False,
 ) -> TaskContext:
     """What the tasks need to process; ``chunked``: the landmark stage in the settings' chunks
-    (the Celery runner; 0 s chunks keep it whole)."""
+    (the Celery runner; 0 s chunks keep it whole); ``one_core``: poses in the worker's own
+    process, for one worker per core."""
     from cuevision.jobs.tasks import Chunking, TaskContext
     from cuevision.pipeline import ProcessSettings
     from cuevision.scheme import load_scheme
@@ -71,7 +73,7 @@ def task_context(
         return load_detector(model, scheme=scheme)
 
     chunking = Chunking(settings.chunk_s, settings.chunk_overlap_s) if settings.chunk_s else None
-    processing = ProcessSettings(model=model)
+    processing = ProcessSettings(model=model, pose_process=not one_core)
     blobs = BlobStore(settings.blob_dir)
     return TaskContext(blobs, scheme, processing, detector, on_done, chunking if chunked else None)
 

@@ -234,15 +234,25 @@ def worker(
         str | None, typer.Option(help="The detector, NAME@VERSION; default: the registry's.")
     ] = None,
     loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
+    one_core: Annotated[
+        bool,
+        typer.Option(
+            "--one-core",
+            envvar="CUEVISION_WORKER_ONE_CORE",
+            help="Find poses in the worker's own process: start one worker per core.",
+        ),
+    ] = False,
 ) -> None:
-    """Run a Celery worker for `serve --runner celery`: one task at a time (a landmark chunk
-    keeps two cores busy); start one per two cores. SIGTERM finishes the current task first."""
+    """Run a Celery worker for `serve --runner celery`: one task at a time. A landmark chunk
+    keeps two cores busy (faces here, poses in a second process): start one worker per two
+    cores, or one per core with --one-core. SIGTERM finishes the current task first."""
     from cuevision.api.service import task_context
     from cuevision.detect.registry import default_model
     from cuevision.jobs.queue import run_worker
 
     settings = _settings(data_dir=data_dir, chunk_s=chunk_s)
-    run_worker(settings, task_context(settings, model or default_model(), chunked=True), loglevel)
+    context = task_context(settings, model or default_model(), chunked=True, one_core=one_core)
+    run_worker(settings, context, loglevel)
 
 
 def register(app: typer.Typer) -> None:

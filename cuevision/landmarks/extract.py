@@ -34,7 +34,7 @@ import numpy as np
 from cuevision import __version__
 from cuevision.files import atomic_path
 from cuevision.landmarks.io import RowWriter, relabel
-from cuevision.landmarks.pose_worker import PoseStream
+from cuevision.landmarks.pose_worker import InlinePoses, PoseStream
 from cuevision.landmarks.roles import RoleAssignment, Side, assign_roles
 from cuevision.landmarks.tracking import Box, FaceBox, Tracker
 from cuevision.types import ANALYSIS_FPS, ROLES, Role, VideoInfo
@@ -74,10 +74,12 @@ class LandmarkSettings:
     crop_scale: float = 2.0  # face crop side / detected face box side, for the mesh
     max_gap_s: float = 1.0  # a track unseen for longer has left the frame
     cache_dir: Path = field(default_factory=_default_cache)  # the built pose model bundle
+    pose_process: bool = True  # poses on a second core; False: in this process (one core)
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data.pop("cache_dir")  # where a model is cached does not change results
+        data.pop("pose_process")  # nor which process finds the poses
         return data
 
     def decode_fps(self, info: VideoInfo) -> float | None:
@@ -180,16 +182,15 @@ def track_frames(
         crop_scale=settings.crop_scale,
     )
     tracker = Tracker(slots=2, max_gap_s=settings.max_gap_s, default_size_px=0.1 * info.height)
-    poses = PoseStream(
-        video,
-        target_fps,
-        {
-            "cache_dir": str(settings.cache_dir),
-            "min_confidence": settings.pose_min_confidence,
-            "min_visibility": settings.pose_min_visibility,
-            "start_s": start_s,
-            "end_s": end_s,
-        },
+    options: dict[str, object] = {
+        "cache_dir": str(settings.cache_dir),
+        "min_confidence": settings.pose_min_confidence,
+        "min_visibility": settings.pose_min_visibility,
+        "start_s": start_s,
+        "end_s": end_s,
+    }
+    poses = (
+        PoseStream(video, target_fps, options) if settings.pose_process else InlinePoses(options)
     )
     meshes: dict[int, np.ndarray] = {}
     evidence: list[tuple[float, ...]] = []  # per frame: tracklet, size, roundness, x by slot
@@ -199,7 +200,7 @@ def track_frames(
     try:
         for done, frame in enumerate(frames, start=1):
             meshes, scores, boxes = _faces(faces, tracker, frame, meshes)
-            pose_points, pose_scores = poses.get(frame.index)
+            pose_points, pose_scores = poses.get(frame)
             heads = [_head(p, info.width, info.height) for p in pose_points]
             pose_of = tracker.assign_poses(heads, frame.t_s)
             for slot, body in pose_of.items():

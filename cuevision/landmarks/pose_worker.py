@@ -15,9 +15,13 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from cuevision.landmarks.backend import PoseBackend
+    from cuevision.video import Frame
 
 HEADER = np.dtype([("index", "<i8"), ("k", "<i8")])
 POINTS = 33 * 4
@@ -54,8 +58,9 @@ class PoseStream:
             )
         return data
 
-    def get(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """(k, 33, 4) points and (k,) scores of the poses of frame ``index``."""
+    def get(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+        """(k, 33, 4) points and (k,) scores of the poses of ``frame``."""
+        index = frame.index
         header = np.frombuffer(self._read(HEADER.itemsize), HEADER)[0]
         k = int(header["k"])
         if int(header["index"]) != index:
@@ -72,17 +77,43 @@ class PoseStream:
         self._log.close()
 
 
-def main(argv: list[str]) -> None:
-    from cuevision.landmarks.backend import PoseBackend
-    from cuevision.video import decode
+class InlinePoses:
+    """The same poses in the caller's own process: one core, for a worker that is given one
+    (``cuevision worker --one-core``); the results are those of :class:`PoseStream`."""
 
-    options = json.loads(argv[0])
-    backend = PoseBackend(
+    def __init__(self, options: dict[str, object]) -> None:
+        self._backend = _backend(options)
+
+    def get(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+        return _poses(self._backend, frame)
+
+    def close(self) -> None:
+        self._backend.close()
+
+
+def _backend(options: dict[str, Any]) -> PoseBackend:
+    from cuevision.landmarks.backend import PoseBackend
+
+    return PoseBackend(
         cache_dir=Path(options["cache_dir"]),
         num_poses=2,
         min_confidence=options["min_confidence"],
         min_visibility=options["min_visibility"],
     )
+
+
+def _poses(backend: PoseBackend, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """(k, 33, 4) points and (k,) scores, as float32: what the stream's records carry."""
+    poses = backend.detect(frame.image, frame.t_s)
+    points = np.stack([p.points for p in poses]) if poses else np.zeros((0, 33, 4))
+    return np.asarray(points, "<f4"), np.array([p.score for p in poses], "<f4")
+
+
+def main(argv: list[str]) -> None:
+    from cuevision.video import decode
+
+    options = json.loads(argv[0])
+    backend = _backend(options)
     out = sys.stdout.buffer
     frames = decode(
         Path(options["video"]),
@@ -91,9 +122,7 @@ def main(argv: list[str]) -> None:
         end_s=options.get("end_s"),
     )
     for frame in frames:
-        poses = backend.detect(frame.image, frame.t_s)
-        points = np.stack([p.points for p in poses]) if poses else np.zeros((0, 33, 4))
-        _write(out, frame.index, points, np.array([p.score for p in poses]))
+        _write(out, frame.index, *_poses(backend, frame))
         out.flush()
     backend.close()
 

@@ -190,6 +190,21 @@ def test_a_chunk_run_twice_writes_the_same_bytes(chunked: Chunked, tmp_path: Pat
     assert np.array_equal(part.tracked.t_s, times[inside])
 
 
+def test_poses_in_the_workers_own_process_change_nothing(chunked: Chunked, tmp_path: Path) -> None:
+    """``worker --one-core`` finds the poses in its own process: the same file, byte for byte,
+    as with the pose process (so the setting stays out of the settings' hash)."""
+    chunk = Chunk(1, 10.0, 11.5)
+    stream, inline = tmp_path / "stream.parquet", tmp_path / "inline.parquet"
+    for path, settings in (
+        (stream, LandmarkSettings()),
+        (inline, LandmarkSettings(pose_process=False)),
+    ):
+        extract_chunk(chunked.video, chunk, path, settings=settings, info=chunked.info)
+    assert LandmarkSettings(pose_process=False).hash == LandmarkSettings().hash
+    assert inline.read_bytes() == stream.read_bytes()
+    assert pq.read_table(inline).column("pose_score").to_numpy().max() > 0  # poses were found
+
+
 def test_a_chunk_outside_the_video_is_refused(chunked: Chunked, tmp_path: Path) -> None:
     with pytest.raises(ChunkPlanError, match="plan_chunks"):
         extract_chunk(
