@@ -1,7 +1,7 @@
 """Vocal cues on the training dyads' clips: the child's laughs, what the audio adds, who vocalises.
 
     .venv/bin/python benchmarks/vocal.py --features DIR [--coding DIR] [--parts a,b,c]
-        [--model cue-vocal@0.1] [--sim-dyads 40] [--epochs 6] [--steps 25]
+        [--model cue-vocal@0.1] [--base cue-tcn@0.1] [--sim-dyads 40] [--epochs 6] [--steps 25]
 
 ``--features`` holds ``<clip>/features.parquet`` of the training dyads' clips (2UWdXP, 6c6MZQ),
 written by the FEATURE_VERSION that has ``voice.laugh`` (``cuevision process``, or features
