@@ -7,6 +7,7 @@ store's settings) also the ``/v1`` API, the web pages and the embedded job runne
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import defaultdict
 
@@ -28,7 +29,7 @@ from cuevision.api.routes import (
     studies,
     video,
 )
-from cuevision.api.service import lifespan, open_service
+from cuevision.api.service import lifespan, open_service, service_model
 from cuevision.api.settings import ApiSettings
 from cuevision.errors import CuevisionError
 from cuevision.store.loop import StoreState
@@ -39,10 +40,13 @@ __all__ = ["ApiSettings", "ServiceSettings", "create_app"]
 def create_app(settings: ApiSettings, service: ServiceSettings | None = None) -> FastAPI:
     """A new app bound to ``settings`` (available to routes as ``request.app.state.settings``)."""
     opened = open_service(service) if service is not None else None
+    if opened is not None:  # the ML backend reports the model the service processes with
+        model = service_model(opened.settings)
+        settings = dataclasses.replace(settings, model=f"{model.name}@{model.version}")
     app = FastAPI(
         title="cuevision",
         version=__version__,
-        lifespan=lifespan(opened, settings.model) if opened else None,
+        lifespan=lifespan(opened, str(model.folder)) if opened else None,
     )
     app.state.settings = settings
     app.state.locks = defaultdict(threading.Lock)  # one writer per OUTDIR at a time

@@ -26,6 +26,7 @@ from cuevision.store.people import service_secret
 if TYPE_CHECKING:
     from cuevision.annotate.sync import SyncSettings
     from cuevision.detect import Detector
+    from cuevision.detect.registry import ModelRef
     from cuevision.jobs.runner import Runner
     from cuevision.jobs.tasks import TaskContext
 
@@ -47,6 +48,17 @@ def open_service(settings: ServiceSettings) -> Service:
         blobs=BlobStore(settings.blob_dir),
         signer=URLSafeTimedSerializer(key, salt="cuevision-web"),
     )
+
+
+def service_model(settings: ServiceSettings) -> ModelRef:
+    """The model the service processes with: the default of its own registry (``DATA/models``,
+    where training jobs write and promotions point). It is read when ``serve`` or a worker
+    starts, so a promotion takes effect at their next start."""
+    from cuevision.detect.registry import default_model, resolve
+    from cuevision.jobs.training import service_models
+
+    models = service_models(settings.data_dir)
+    return resolve(default_model(models), models)
 
 
 def task_context(

@@ -231,7 +231,8 @@ def worker(
     ] = None,
     chunk_s: ChunkOpt = None,
     model: Annotated[
-        str | None, typer.Option(help="The detector, NAME@VERSION; default: the registry's.")
+        str | None,
+        typer.Option(help="The detector, NAME@VERSION; default: the service registry's."),
     ] = None,
     loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
     one_core: Annotated[
@@ -246,12 +247,12 @@ def worker(
     """Run a Celery worker for `serve --runner celery`: one task at a time. A landmark chunk
     keeps two cores busy (faces here, poses in a second process): start one worker per two
     cores, or one per core with --one-core. SIGTERM finishes the current task first."""
-    from cuevision.api.service import task_context
-    from cuevision.detect.registry import default_model
+    from cuevision.api.service import service_model, task_context
     from cuevision.jobs.queue import run_worker
 
     settings = _settings(data_dir=data_dir, chunk_s=chunk_s)
-    context = task_context(settings, model or default_model(), chunked=True, one_core=one_core)
+    chosen = model or str(service_model(settings).folder)
+    context = task_context(settings, chosen, chunked=True, one_core=one_core)
     run_worker(settings, context, loglevel)
 
 

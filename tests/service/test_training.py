@@ -22,9 +22,9 @@ from sqlalchemy import select
 
 from cuevision.annotate.links import derived_key
 from cuevision.annotate.sync import ML_USER
-from cuevision.detect.registry import MODELS_DIR, default_model, list_models
+from cuevision.detect.registry import MODELS_DIR, default_model, list_models, set_default
 from cuevision.events import read_events, write_events
-from cuevision.jobs.training import TrainingOptions, run_training_job
+from cuevision.jobs.training import TrainingOptions, run_training_job, service_models
 from cuevision.pipeline import process
 from cuevision.scheme import load_scheme
 from cuevision.store.events import replace_events
@@ -289,3 +289,22 @@ def test_a_job_killed_after_writing_its_version_records_it_without_retraining(
     assert (folder / "weights.pt").stat().st_mtime_ns == written  # adopted, not retrained
     taken = world.client.post("/v1/models/train", json=ask, headers=world.auth("researcher"))
     assert taken.status_code == 409 and "choose another version" in taken.text
+
+
+def test_the_service_processes_with_its_own_registrys_default(
+    request: pytest.FixtureRequest, templates: dict[str, Any], tmp_path: Path
+) -> None:
+    """A promotion in ``DATA/models`` is what the service's stages and its ML backend use from
+    the next start; the package's registry is untouched."""
+    data = tmp_path / "data"
+    url, tokens = world_url("sqlite", templates, request, data)
+    models = service_models(data)
+    shipped = default_model(MODELS_DIR)
+    older = next(spec for spec in list_models(models) if spec != shipped)
+    set_default(older, {"gate": "forced", "reason": "a test"}, models)
+    for world in make_world(url, tokens, data):
+        assert world.app.state.settings.model == older
+        key = derived_key(world.app.state.loop.secret(), "ml")
+        health = world.client.get("/ml/health", auth=(ML_USER, key)).json()
+        assert health["model_version"] == older.partition("@")[2]
+    assert default_model(MODELS_DIR) == shipped
