@@ -94,7 +94,9 @@ def confirmed_section(block: dict[str, Any], data: dict[str, Any] | None) -> lis
     how = (
         "Each session was scored by a model trained by this same recipe without any session of "
         "its dyad (leave one dyad out), so these figures judge the recipe on a dyad it never "
-        "saw; this version itself saw all of them."
+        "saw; this version itself saw all of them. The previous default is scored as it "
+        "shipped, not retrained per fold: if it trained on these sessions, its row is in-sample "
+        "and flatters it."
         if block["protocol"] == "leave-one-dyad-out"
         else "The test split's sessions; the model saw neither their labels nor their features."
     )
@@ -144,7 +146,7 @@ def confirmed_section(block: dict[str, Any], data: dict[str, Any] | None) -> lis
 _NOT_CODERS = ("model", "baseline", "labelling_functions")
 _ROW_NAMES = {
     "model": "this model",
-    "baseline": "{baseline} (the default when trained)",
+    "baseline": "{baseline} (the default when trained, as shipped)",
     "labelling_functions": "labelling functions",
 }
 
