@@ -135,12 +135,7 @@ def extract_chunk(
             )
         table = np.column_stack([tracked.frame, tracked.t_s, tracked.evidence]).astype("<f8")
         metadata = {
-            "chunk": asdict(chunk),
-            "video": Path(video).name,
-            "width": info.width,
-            "height": info.height,
-            "settings_hash": settings.hash,
-            "landmarks_version": LANDMARKS_VERSION,
+            **_identity(chunk, video, info, settings),
             "cuevision_version": __version__,
             "frames": len(tracked.t_s),
             "evidence": base64.b64encode(table.tobytes()).decode("ascii"),
@@ -154,6 +149,20 @@ def extract_chunk(
                     writer_out.write_table(source.read_row_group(group))
             finally:
                 writer_out.close()
+
+
+def _identity(
+    chunk: Chunk, video: Path, info: VideoInfo, settings: LandmarkSettings
+) -> dict[str, Any]:
+    """What a chunk file must say of itself to be stitched: its chunk, video, code and settings."""
+    return {
+        "chunk": asdict(chunk),
+        "video": Path(video).name,
+        "width": info.width,
+        "height": info.height,
+        "settings_hash": settings.hash,
+        "landmarks_version": LANDMARKS_VERSION,
+    }
 
 
 @dataclass(frozen=True)
@@ -182,14 +191,7 @@ def read_chunk(
         raise ChunkFileError(
             f"{path}: not a whole chunk file ({type(error).__name__}: {error}); {again}"
         ) from None
-    expected = {
-        "chunk": asdict(chunk),
-        "video": Path(video).name,
-        "width": info.width,
-        "height": info.height,
-        "settings_hash": settings.hash,
-        "landmarks_version": LANDMARKS_VERSION,
-    }
+    expected = _identity(chunk, video, info, settings)
     wrong = [key for key, value in expected.items() if meta.get(key) != value]
     frames = int(meta.get("frames", -1))
     if wrong or table.size != frames * (EVIDENCE_COLUMNS + 2) or rows != 2 * frames:
