@@ -99,13 +99,24 @@ def set_default(spec: str, record: dict[str, Any], models_dir: Path = MODELS_DIR
 
     ref = resolve(spec, models_dir)
     current = read_registry(models_dir)
-    entry = {"from": current["default"], "to": f"{ref.name}@{ref.version}", **record}
     kept = json.loads((Path(models_dir) / REGISTRY_FILE).read_text())  # e.g. ``schemes``
-    write_json(
-        Path(models_dir) / REGISTRY_FILE,
-        {**kept, "default": entry["to"], "history": [*current["history"], entry]},
-    )
+    scheme = scheme_of(ref)
+    schemes = dict(kept.get("schemes") or {})
+    to = f"{ref.name}@{ref.version}"
+    if scheme in schemes:  # a model of a scheme with a default of its own replaces that one
+        entry = {"from": schemes[scheme], "to": to, "scheme": scheme, **record}
+        kept["schemes"] = {**schemes, scheme: to}
+    else:
+        entry = {"from": current["default"], "to": to, **record}
+        kept["default"] = to
+    write_json(Path(models_dir) / REGISTRY_FILE, {**kept, "history": [*current["history"], entry]})
     return entry
+
+
+def scheme_of(ref: ModelRef) -> str | None:
+    """The name of the scheme a model version was trained for."""
+    scheme = ref.config.get("scheme")
+    return scheme.get("name") if isinstance(scheme, dict) else None
 
 
 def seed_registry(models_dir: Path, source: Path = MODELS_DIR) -> Path:

@@ -31,6 +31,7 @@ from cuevision.detect.registry import (
     ModelRef,
     default_model,
     resolve,
+    scheme_of,
     set_default,
 )
 from cuevision.scheme import Scheme
@@ -120,8 +121,8 @@ def judge(
     ``against`` another version instead of the current default."""
     ref = resolve(candidate, models_dir)
     spec = f"{ref.name}@{ref.version}"
-    if against is None:
-        current = default_model(models_dir)
+    if against is None:  # the default of the candidate's scheme
+        current = default_model(models_dir, scheme=scheme_of(ref))
     else:
         other = resolve(against, models_dir)
         current = f"{other.name}@{other.version}"

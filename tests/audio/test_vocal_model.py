@@ -31,6 +31,16 @@ def test_the_vocal_scheme_has_its_own_default_model(tmp_path: Path) -> None:
     assert default_model(copy) == "cue-tcn@0.2"
     assert default_model(copy, scheme="vocal") == "cue-vocal@0.1"  # kept by the promotion
     assert json.loads((copy / "registry.json").read_text())["history"][-1]["to"] == "cue-tcn@0.2"
+    # a vocal model's promotion replaces the vocal scheme's default, not the global one
+    shutil.copytree(copy / "cue-vocal" / "0.1", copy / "cue-vocal" / "0.2")
+    config = json.loads((copy / "cue-vocal" / "0.2" / "config.json").read_text())
+    (copy / "cue-vocal" / "0.2" / "config.json").write_text(
+        json.dumps({**config, "version": "0.2"})
+    )
+    entry = set_default("cue-vocal@0.2", {"forced": True, "reason": "test"}, copy)
+    assert (entry["from"], entry["scheme"]) == ("cue-vocal@0.1", "vocal")
+    assert default_model(copy) == "cue-tcn@0.2"
+    assert default_model(copy, scheme="vocal") == "cue-vocal@0.2"
 
 
 def laugh_train(f0_hz: float, duration_s: float, per_s: float = 2.5) -> np.ndarray:
