@@ -19,6 +19,7 @@ from cuevision.detect.postprocess import (
     to_candidates,
 )
 from cuevision.detect.registry import MODELS_DIR, ModelError, check_scheme, default_model, resolve
+from cuevision.features.weak import evidence_mask
 from cuevision.types import Event, FeatureSeries, Role
 
 if TYPE_CHECKING:
@@ -72,14 +73,14 @@ class Detector:
     def candidates(self, series: FeatureSeries) -> list[Event]:
         """Candidate events, post-processed with the thresholds tuned for this version.
 
-        Frames where the actor is not visible at all score 0: without evidence there is no
-        candidate (a video with nobody in it gives none).
+        Frames where a type cannot be observed score 0: without evidence there is no candidate
+        (a video with nobody in it gives none; a heard type needs the audio, not the face).
         """
         scores = self.predict(series)
         grid = resample(series, self.fps)
         probs = scores.probs.copy()
         for j, name in enumerate(self.type_names):
-            mask = f"{self.actors[name]}.visible"
+            mask = evidence_mask(name, self.actors[name])
             if mask in grid.names:
                 probs[~(np.nan_to_num(grid.column(mask)) > 0), j] = 0.0
         return to_candidates(

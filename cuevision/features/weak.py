@@ -255,6 +255,18 @@ LABELLING_FUNCTIONS: dict[str, LabellingFunction] = {
 }
 
 
+# Behaviours that are heard, not seen: their evidence is the sound, so a person out of the
+# picture can still do them.
+HEARD: frozenset[str] = frozenset({"vocalises", "laughs", "cries"})
+
+
+def evidence_mask(type_name: str, actor: Role) -> str:
+    """The column that says where a type can be observed at all: the actor seen (``visible``),
+    or, for a heard behaviour, the audio track present (``voice.present``)."""
+    heard = type_name.removeprefix(f"{actor}_") in HEARD
+    return "voice.present" if heard else f"{actor}.visible"
+
+
 def labelling_function(event_type: EventType) -> LabellingFunction | None:
     """The rule for a scheme's event type, or None: looked up by its name minus the actor."""
     prefix = f"{event_type.actor}_"

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cuevision.detect import load_detector
 from cuevision.detect.registry import MODELS_DIR, default_model, set_default
 from cuevision.events import read_events
+from cuevision.features import read_features
 from cuevision.resources import DEFAULT_SCHEME
 from cuevision.scheme import load_scheme
 from cuevision.synth.video import make_dyad_video
@@ -72,3 +75,12 @@ def test_process_with_the_vocal_scheme_finds_the_laugh_and_the_speech(
     assert any(e.type == "child_laughs" and abs(e.onset_s - 2.0) <= 1.0 for e in found), found
     assert any(e.type == "caregiver_vocalises" and abs(e.onset_s - 5.0) <= 1.0 for e in found)
     assert not any(e.type == "child_cries" for e in found), found
+
+    # a child heard but out of the picture still laughs; a seen type needs the face
+    series = read_features(outdir / "features.parquet")
+    unseen = series.values.copy()
+    for name in ("child.visible", "caregiver.visible"):
+        unseen[:, series.names.index(name)] = 0.0
+    hidden = load_detector(scheme=load_scheme(VOCAL)).candidates(replace(series, values=unseen))
+    assert any(e.type == "child_laughs" for e in hidden), hidden
+    assert not load_detector().candidates(replace(series, values=unseen))  # cue-tcn: all seen
