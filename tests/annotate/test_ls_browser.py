@@ -17,19 +17,11 @@ import pytest
 
 from cuevision.annotate.server import CREDENTIALS, LabelStudioSettings
 from cuevision.api import ApiSettings
+from tests.browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.browser, pytest.mark.labelstudio]
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def test_task_plays_and_lists_the_candidates(

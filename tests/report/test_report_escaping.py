@@ -20,9 +20,8 @@ import yaml
 from cuevision.report import write_session_outputs
 from cuevision.scheme import DEFAULT_SCHEME, load_scheme
 from cuevision.types import Event
+from tests.browser import ARGS, CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PAYLOADS = (
     "<img src=x onerror=window.cvpwned='img'>",
     "</script><script>window.cvpwned='script'</script>",

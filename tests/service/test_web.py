@@ -16,18 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import ARGS, CHROMIUM
+
 from .conftest import populate
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 CLIP = "6c6MZQ.joke1.rep1.take1.ThatsNotAHat.mp4"
 

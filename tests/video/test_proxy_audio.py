@@ -24,19 +24,11 @@ from cuevision.audio.decode import SAMPLE_RATE, decode_audio
 from cuevision.types import VideoInfo
 from cuevision.video import VideoWriter, make_cfr_proxy, probe
 from cuevision.video.probe import VideoError
+from tests.browser import ARGS as BROWSER_ARGS
+from tests.browser import CHROMIUM
 
 CLIP = "6c6MZQ.joke3.rep2.take1.Peekaboo.mp4"  # 5.8 s, audio from 37 ms, speech at 1-2 s
-CHROMIUM = Path("/usr/bin/chromium")
-# the project's flags (tests/annotate/test_ls_browser.py), plus autoplay with sound
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
+ARGS = [*BROWSER_ARGS, "--autoplay-policy=no-user-gesture-required"]  # and sound plays at once
 
 
 @pytest.fixture(scope="module")
