@@ -206,8 +206,8 @@ def _base(rng: np.random.Generator, t0: float) -> tuple[dict[Role, dict[str, _Tr
     # A last bid, answered: look, then a look back and a smile.
     c_look = turn("child", at(17.8), LOOK_AT["child"])
     p_look = turn("caregiver", at(18.6), LOOK_AT["caregiver"])
-    p_smile = at(19.2)
     end = t0 + BASE_S - 0.4  # every channel is home again when the next cycle starts
+    p_smile = min(at(19.2), end - 0.3)  # the smile has risen before it ends, whatever the jitter
     smile("caregiver", p_smile, end)
     turn("child", end, 0.0)
     turn("caregiver", end, 0.0)

@@ -32,6 +32,14 @@ def test_same_seed_same_script_and_other_seeds_differ(script: DyadScript) -> Non
     assert dyad_script(seed=1).events != script.events
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_long_scripts_repeat_the_cycle(seed: int) -> None:
+    """Scripts of many 20 s cycles (the chunk benchmarks loop 6 minutes): every cycle's jitter
+    keeps its ramps in order, and the events go on to the end."""
+    script = dyad_script(seed=seed, duration_s=65.0)
+    assert max(e.offset_s for e in script.events) > 60.0
+
+
 def test_events_use_the_default_scheme(script: DyadScript, tmp_path: Path) -> None:
     from cuevision.events import write_events
 
