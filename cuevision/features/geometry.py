@@ -81,8 +81,9 @@ def moving_mean(x: np.ndarray, frames: int) -> np.ndarray:
         return x
     kernel = np.ones(frames)
     present = np.isfinite(x)
-    total = np.convolve(np.where(present, x, 0.0), kernel, mode="same")
-    count = np.convolve(present.astype(float), kernel, mode="same")
+    centre = slice((frames - 1) // 2, (frames - 1) // 2 + len(x))  # "same", for any length
+    total = np.convolve(np.where(present, x, 0.0), kernel)[centre]
+    count = np.convolve(present.astype(float), kernel)[centre]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(present, total / np.maximum(count, 1), np.nan)
 

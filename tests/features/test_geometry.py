@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cuevision.features import head_pose
+from cuevision.features.geometry import moving_mean
 from tests.features.conftest import RealFace, rotate_face
 
 
@@ -64,3 +65,12 @@ def test_missing_face_stays_nan(real_face: RealFace) -> None:
 def test_wrong_shape_is_rejected() -> None:
     with pytest.raises(ValueError, match="478"):
         head_pose(np.zeros((3, 10, 3)), 640, 480)
+
+
+def test_moving_mean_of_a_series_shorter_than_its_window() -> None:
+    """A clip of a few frames gets the mean of what it has, at its own length."""
+    x = np.array([1.0, 2.0, np.nan, 4.0])
+    assert np.allclose(moving_mean(x, 5), [1.5, 7 / 3, np.nan, 3.0], equal_nan=True)
+    assert np.allclose(moving_mean(x[:1], 9), [1.0])
+    long = np.arange(20.0)
+    assert np.allclose(moving_mean(long, 5)[2:-2], long[2:-2])  # unchanged inside
