@@ -181,8 +181,10 @@ def main() -> None:
             f"\nprojection: {work_per_video_s:.2f} s of worker time per video second (all tasks, "
             f"1 worker), so a {args.cohort_minutes:g}-minute session is "
             f"{session_work / 3600:.2f} worker-hours; {args.cohort} sessions keep every worker "
-            "busy (chunks of many sessions interleave), so N workers, each with the two cores "
-            "one chunk uses, take about:"
+            "busy (chunks of many sessions interleave), so N workers, each with "
+            + ("its own core" if args.one_core else "the two cores one chunk uses")
+            + ", take about (before the slowdown of workers sharing a machine, which the "
+            "2-worker chunk time above shows):"
         )
         for n in (1, 2, 4, 8, 16, 32):
             print(f"  {n:>3} workers: {args.cohort * session_work / n / 3600:8.1f} h")
