@@ -32,7 +32,17 @@ def voice_columns(
     face_visible: dict[Role, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """The ``voice.*`` columns (names without the prefix) on the grid ``t_grid``."""
-    grid = voice_grid(measures, t_grid, fps)
+    return grid_columns(voice_grid(measures, t_grid, fps), fps, mouth_open, face_visible)
+
+
+def grid_columns(
+    grid: VoiceGrid,
+    fps: float,
+    mouth_open: dict[Role, np.ndarray],
+    face_visible: dict[Role, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """The ``voice.*`` columns of a grid of voice measures (a real one, or the simulator's),
+    with who vocalises attributed from the mouths."""
     speakers = attribute(grid, mouth_open, face_visible, fps)
     return {
         "present": grid.present,
@@ -59,6 +69,7 @@ __all__ = [
     "VoiceMeasures",
     "attribute",
     "decode_audio",
+    "grid_columns",
     "measure_audio",
     "measure_voice",
     "voice_columns",

@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from cuevision.audio.speakers import attribute
+from cuevision.audio import grid_columns
 from cuevision.audio.voice import LOUD_ABOVE_FLOOR_DB, VoiceGrid
 from cuevision.synth.effects import behaviour
 from cuevision.synth.noise import ar1
@@ -141,20 +141,7 @@ def voice_columns(
         grid = VoiceGrid(np.zeros(n), *(np.full(n, np.nan) for _ in range(7)))
     else:
         grid = _grid(rng, segments, t_s, fps)
-    speakers = attribute(grid, mouth_open, face_visible, fps)
-    return {
-        "present": grid.present,
-        "activity": grid.activity,
-        "vocal": grid.vocal,
-        "f0_hz": grid.f0_hz,
-        "voicing": grid.voicing,
-        "intensity_db": grid.intensity_db,
-        "child_vocalising": speakers.vocalising["child"],
-        "caregiver_vocalising": speakers.vocalising["caregiver"],
-        "mouth_evidence": speakers.mouth_evidence,
-        "laugh": grid.laugh,
-        "cry": grid.cry,
-    }
+    return grid_columns(grid, fps, mouth_open, face_visible)
 
 
 def _grid(
