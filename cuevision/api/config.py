@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cuevision.files import default_data_dir
+from cuevision.landmarks.chunks import DEFAULT_CHUNK_S, DEFAULT_OVERLAP_S
 from cuevision.store.db import sqlite_url
 
 # A loaded 2-core worker's seconds of work per second of video in a landmark chunk, about 3x
@@ -35,8 +36,8 @@ class ServiceSettings(BaseSettings):
     # embedded: runner threads in `serve`; celery: `cuevision worker` processes, through Redis
     runner: Literal["embedded", "celery"] = "embedded"
     broker_url: str = "redis://127.0.0.1:6379/0"
-    chunk_s: float = Field(default=300.0, ge=0)  # the Celery runner's landmark chunks; 0: whole
-    chunk_overlap_s: float = Field(default=5.0, ge=0)
+    chunk_s: float = Field(default=DEFAULT_CHUNK_S, ge=0)  # the Celery runner's chunks; 0: whole
+    chunk_overlap_s: float = Field(default=DEFAULT_OVERLAP_S, ge=0)  # measured: see chunks.py
     sweep_s: float = Field(default=30.0, gt=0)  # how often lost or retried work is sent again
     visibility_timeout_s: float = Field(default=3600.0, gt=0)  # see cuevision/jobs/queue.py
     labelstudio: bool = False  # push processed sessions to Label Studio and delete their tasks

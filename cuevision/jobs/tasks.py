@@ -25,6 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as Db
 
 from cuevision.errors import CuevisionError
+from cuevision.landmarks.chunks import DEFAULT_CHUNK_S, DEFAULT_OVERLAP_S
 from cuevision.pipeline import (
     STAGES,
     LandmarkSource,
@@ -55,8 +56,8 @@ CHUNKS = "chunks"  # the chunk files' folder in a session's blob folder, until t
 class Chunking:
     """The landmark stage in time chunks of ``chunk_s`` seconds, ``overlap_s`` at each seam."""
 
-    chunk_s: float = 300.0
-    overlap_s: float = 5.0
+    chunk_s: float = DEFAULT_CHUNK_S
+    overlap_s: float = DEFAULT_OVERLAP_S
 
 
 @dataclass(frozen=True)
