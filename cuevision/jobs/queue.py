@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -29,7 +28,7 @@ from celery import Celery
 from sqlalchemy.orm import Session as Db
 
 from cuevision.jobs.chunked import KINDS, Dispatch, advance, execute_chunk, sweep
-from cuevision.jobs.runner import Lease, Leased, RunnerSettings
+from cuevision.jobs.runner import Lease, Leased, Loop, RunnerSettings
 from cuevision.jobs.tasks import execute
 from cuevision.store.models import ChunkRun, StageRun, StageState
 
@@ -197,30 +196,16 @@ def _marker(kind: str, row_id: int, attempts: int) -> str:
     return f"cuevision:sent:{kind}:{row_id}:{attempts}"
 
 
-class Sweeper:
+class Sweeper(Loop):
     """Sweeps every ``every_s`` seconds in a thread until :meth:`stop`; the first at once."""
 
     def __init__(self, jobs: Jobs, every_s: float) -> None:
+        super().__init__("cuevision-sweep", every_s)
         self.jobs = jobs
-        self.every_s = every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="cuevision-sweep", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.jobs.sweep()
-            except Exception:  # Redis or the database away for a moment: the next sweep
-                log.warning("sweep failed; trying again in %g s", self.every_s, exc_info=True)
-            if self._stop.wait(self.every_s):
-                return
+    def run_once(self) -> bool:
+        self.jobs.sweep()
+        return False  # the next sweep after the wait, whatever this one sent
 
 
 _worker: list[Jobs] = []  # the worker process's, set by run_worker before it consumes

@@ -167,16 +167,15 @@ def fail(db: Db, row: Row, reason: str) -> None:
     db.commit()
 
 
-class Runner:
-    """Claims and runs stage runs until :meth:`stop`; one thread per runner."""
+class Loop:
+    """A daemon thread that calls :meth:`run_once` until :meth:`stop`, and waits ``wait_s``
+    after a round that found nothing to do or failed (the database or Redis away for a moment).
+    The service's background work (runners, the Celery sweep) is each one of these."""
 
-    def __init__(self, engine: Engine, context: TaskContext, settings: RunnerSettings) -> None:
-        self.db = sessions(engine)
-        self.context = context
-        self.settings = settings
-        self.lease = Lease(self.db, settings)
+    def __init__(self, name: str, wait_s: float) -> None:
+        self.wait_s = wait_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="cuevision-runner", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -185,15 +184,30 @@ class Runner:
         self._stop.set()
         self._thread.join(timeout)
 
+    def run_once(self) -> bool:
+        """One round; True when it did work, so the next round follows at once."""
+        raise NotImplementedError
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 worked = self.run_once()
-            except Exception:  # the database went away for a moment: try again later
-                log.exception("runner loop")
+            except Exception:  # away for a moment: try again after the wait
+                log.exception("%s failed; again in %g s", self._thread.name, self.wait_s)
                 worked = False
             if not worked:
-                self._stop.wait(self.settings.poll_s)
+                self._stop.wait(self.wait_s)
+
+
+class Runner(Loop):
+    """Claims and runs stage runs until :meth:`stop`; one thread per runner."""
+
+    def __init__(self, engine: Engine, context: TaskContext, settings: RunnerSettings) -> None:
+        super().__init__("cuevision-runner", settings.poll_s)
+        self.db = sessions(engine)
+        self.context = context
+        self.settings = settings
+        self.lease = Lease(self.db, settings)
 
     def claim(self) -> int | None:
         """Take the next runnable stage run (its earlier stages done); its id, or None."""
