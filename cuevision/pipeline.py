@@ -30,7 +30,7 @@ from cuevision.errors import CuevisionError
 from cuevision.events import write_events
 from cuevision.files import make_private_dir, write_json
 from cuevision.scheme import Scheme
-from cuevision.types import Event, VideoInfo
+from cuevision.types import RESTART_S, Event, VideoInfo
 from cuevision.video import Limits, probe
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ class ProcessSettings:
     child_side: Side | None = None  # overrides the automatic role assignment
     limits: Limits = field(default_factory=Limits)
     pose_process: bool = True  # poses on a second core; False: one core (changes no output)
+    restart_s: float = RESTART_S  # the landmark trackers' restart period (LandmarkSettings)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,10 @@ def landmark_settings(scheme: Scheme, settings: ProcessSettings) -> LandmarkSett
 
     fps = settings.analysis_fps or scheme.analysis.fps
     return LandmarkSettings(
-        analysis_fps=fps, child_side=settings.child_side, pose_process=settings.pose_process
+        analysis_fps=fps,
+        child_side=settings.child_side,
+        pose_process=settings.pose_process,
+        restart_s=settings.restart_s,
     )
 
 

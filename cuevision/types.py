@@ -21,6 +21,9 @@ Status = Literal["candidate", "accepted", "edited", "added", "rejected"]
 # features and detection run on it. It keeps every frame of 7.5-15 fps home webcams and resolves
 # gaze shifts and smiles; a scheme's ``analysis.fps`` overrides it.
 ANALYSIS_FPS = 15.0
+# The default period, s of video, at which the landmark trackers restart (landmarks.tracking
+# .Restarts): the default time chunk, so a chunked video gives what a whole one gives.
+RESTART_S = 300.0
 
 
 @dataclass(frozen=True)

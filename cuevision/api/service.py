@@ -22,6 +22,7 @@ from cuevision.files import make_private_dir
 from cuevision.store.blobs import BlobStore
 from cuevision.store.db import make_engine, require_current, sessions
 from cuevision.store.people import service_secret
+from cuevision.types import RESTART_S
 
 if TYPE_CHECKING:
     from cuevision.annotate.sync import SyncSettings
@@ -85,7 +86,9 @@ def task_context(
         return load_detector(model, scheme=scheme)
 
     chunking = Chunking(settings.chunk_s, settings.chunk_overlap_s) if settings.chunk_s else None
-    processing = ProcessSettings(model=model, pose_process=not one_core)
+    # the chunk length is the trackers' restart period for every session, chunked or not
+    restart_s = settings.chunk_s or RESTART_S
+    processing = ProcessSettings(model=model, pose_process=not one_core, restart_s=restart_s)
     blobs = BlobStore(settings.blob_dir)
     return TaskContext(blobs, scheme, processing, detector, on_done, chunking if chunked else None)
 

@@ -69,7 +69,10 @@ def planned(db: Db, context: TaskContext, session: Session) -> list[ChunkRun]:
     key = context.chunk_key(session)
     info = VideoInfo.from_dict(session.video_info)
     cut = context.chunking
-    for chunk in plan_chunks(info, chunk_s=cut.chunk_s, overlap_s=cut.overlap_s):
+    restart_s = context.landmark_settings.restart_s
+    for chunk in plan_chunks(
+        info, chunk_s=cut.chunk_s, overlap_s=cut.overlap_s, restart_s=restart_s
+    ):
         db.add(
             ChunkRun(
                 session_id=session.id,

@@ -115,17 +115,28 @@ class FaceBackend:
             )
             for model in (1, 0)
         )
-        self._meshes = [
+        self._slots, self._min_confidence, self._min_presence = slots, min_confidence, min_presence
+        self._meshes = self._new_meshes()
+        self._crop_scale = crop_scale
+
+    def _new_meshes(self) -> list[mp.solutions.face_mesh.FaceMesh]:
+        return [
             mp.solutions.face_mesh.FaceMesh(
                 static_image_mode=False,
                 max_num_faces=1,
                 refine_landmarks=True,
-                min_detection_confidence=min_confidence,
-                min_tracking_confidence=min_presence,
+                min_detection_confidence=self._min_confidence,
+                min_tracking_confidence=self._min_presence,
             )
-            for _ in range(slots)
+            for _ in range(self._slots)
         ]
-        self._crop_scale = crop_scale
+
+    def restart(self) -> None:
+        """New face meshes, forgetting what they tracked (``tracking.Restarts``); the detectors
+        keep no state."""
+        for mesh in self._meshes:
+            mesh.close()
+        self._meshes = self._new_meshes()
 
     def detect(self, image: np.ndarray) -> list[FaceBox]:
         """Faces in the frame from both detectors, most confident first, duplicates merged.
@@ -249,7 +260,7 @@ class PoseBackend:
     def __init__(
         self, *, cache_dir: Path, num_poses: int, min_confidence: float, min_visibility: float
     ) -> None:
-        options = vision.PoseLandmarkerOptions(
+        self._options = vision.PoseLandmarkerOptions(
             base_options=mp_tasks.BaseOptions(model_asset_path=str(pose_bundle(cache_dir))),
             running_mode=vision.RunningMode.VIDEO,
             num_poses=num_poses,
@@ -257,9 +268,15 @@ class PoseBackend:
             min_pose_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence,
         )
-        self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._landmarker = vision.PoseLandmarker.create_from_options(self._options)
         self._clock = StrictClock()
         self._min_visibility = min_visibility
+
+    def restart(self) -> None:
+        """A new landmarker and clock, forgetting the poses it tracked (``tracking.Restarts``)."""
+        self._landmarker.close()
+        self._landmarker = vision.PoseLandmarker.create_from_options(self._options)
+        self._clock = StrictClock()
 
     def detect(self, image: np.ndarray, t_s: float) -> list[Pose]:
         """Poses whose head and shoulders are visible enough (mean visibility >= threshold)."""

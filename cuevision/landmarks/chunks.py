@@ -1,10 +1,18 @@
 """A long video's landmarks in time chunks, so that workers can extract them in parallel.
 
 ``plan_chunks`` cuts the video's timeline into chunks of ``chunk_s`` seconds, each decoding
-``overlap_s`` more before its start: the chunk's tracker, face meshes and pose (all causal, with
-state) settle there, and ``stitch`` matches the people of the two chunks on those frames.
+``overlap_s`` more before its start, where ``stitch`` matches the people of the two chunks.
 ``extract_chunk`` runs the one per-frame loop of ``extract`` on a chunk's time range and writes
 one chunk file; ``stitch`` (in ``stitch``) joins the files into ``landmarks.parquet``.
+
+**Exact chunks.** The face meshes and the pose carry state from frame to frame, so a chunk
+started cold would find other landmarks than the whole video's run ever after (on a looped
+real clip only 55% of the candidates stayed within 0.1 s). Both runs therefore restart those
+trackers on one grid of video time (``LandmarkSettings.restart_s``, ``tracking.Restarts``), and
+a chunk length must be a multiple of it: every seam is a restart, where the chunk and the whole
+video's run start afresh alike, and the frames kept from a chunk are the whole video's. The
+overlap before a seam keeps the person tracker's short memory (which face is whose) and shows
+the stitch who is who.
 
 A chunk file is a Parquet file of ``io.SCHEMA`` whose ``role`` column still holds the track slot
 (``track0``, ``track1``: roles are decided once for the whole video, after the stitch), with the
@@ -41,15 +49,16 @@ from cuevision.landmarks.extract import (
     track_frames,
 )
 from cuevision.landmarks.io import SCHEMA, RowWriter
-from cuevision.types import VideoInfo
+from cuevision.types import RESTART_S, VideoInfo
 
 CHUNK_KEY = b"cuevision_chunk"
-DEFAULT_CHUNK_S = 300.0  # 5 minutes: a worker's unit of work and of loss when it dies
-# 10 s of overlap: a new chunk's trackers need time to find what the running ones hold (the
-# pose of a half-visible parent above all). benchmarks/chunks.py, over the 5 seams of a looped
-# real clip: the later chunk finds the same faces and bodies as the earlier one in 63-77% of
-# the frames in its first 5 s, 92% in the 6th, 100% from the 7th on (the synthetic dyad: 100%
-# from the start). 10 s settles with margin and costs 3% more work on 300 s chunks.
+DEFAULT_CHUNK_S = RESTART_S  # 5 minutes: a worker's unit of work and of loss when it dies
+# 10 s of overlap: the stitch needs both chunks to see the same people there, and a new chunk's
+# trackers take time to find them (the pose of a half-visible parent above all).
+# benchmarks/chunks.py, over the 5 seams of a looped real clip: the later chunk found the same
+# faces and bodies as the earlier one in 63-77% of the frames in its first 5 s, 92% in the 6th,
+# 100% from the 7th on (the synthetic dyad: 100% from the start). 10 s settles with margin and
+# costs 3% more work on 300 s chunks.
 DEFAULT_OVERLAP_S = 10.0
 MIN_OVERLAP_S = 1.0  # fewer shared frames cannot show who is who across a seam
 
@@ -72,17 +81,28 @@ class Chunk:
 
 
 def plan_chunks(
-    info: VideoInfo, *, chunk_s: float = DEFAULT_CHUNK_S, overlap_s: float = DEFAULT_OVERLAP_S
+    info: VideoInfo,
+    *,
+    chunk_s: float = DEFAULT_CHUNK_S,
+    overlap_s: float = DEFAULT_OVERLAP_S,
+    restart_s: float = RESTART_S,
 ) -> tuple[Chunk, ...]:
     """The chunks of a video: chunk k covers ``[k * chunk_s, (k + 1) * chunk_s)`` and decodes
     from ``overlap_s`` before its start; the last one runs to the end of the video.
 
-    A video no longer than ``chunk_s`` is one chunk. A last piece shorter than ``overlap_s``
-    joins the chunk before it (its work would be mostly overlap), so a chunk is at most
-    ``chunk_s + 2 * overlap_s`` long.
+    ``chunk_s`` must be a multiple of the trackers' restart period ``restart_s`` (the landmark
+    settings'), so that every seam is a restart. A video no longer than ``chunk_s`` is one
+    chunk. A last piece shorter than ``overlap_s`` joins the chunk before it (its work would be
+    mostly overlap), so a chunk is at most ``chunk_s + 2 * overlap_s`` long.
     """
     if not (math.isfinite(chunk_s) and chunk_s > 0):
         raise ChunkPlanError(f"chunk length {chunk_s} s: give a chunk length > 0, e.g. 300")
+    if not _on_grid(chunk_s, restart_s):
+        raise ChunkPlanError(
+            f"chunk length {chunk_s:g} s is not a multiple of the trackers' restart period "
+            f"{restart_s:g} s, so chunks would not give what the whole video gives: give a "
+            f"multiple of {restart_s:g} s, or landmark settings that restart every {chunk_s:g} s"
+        )
     if not (math.isfinite(overlap_s) and MIN_OVERLAP_S <= overlap_s <= chunk_s / 2):
         raise ChunkPlanError(
             f"overlap {overlap_s} s with {chunk_s} s chunks: give an overlap of at least "
@@ -119,8 +139,14 @@ def extract_chunk(
             f"chunk {chunk.index} ({chunk.start_s}..{chunk.end_s} s) is not within the "
             f"{info.duration_s:.2f} s video; plan the chunks with plan_chunks(info)"
         )
-    out_path = Path(out_path)
     end_s = None if chunk.end_s >= info.duration_s else chunk.end_s
+    if end_s is not None and not _on_grid(end_s, settings.restart_s):
+        raise ChunkPlanError(
+            f"chunk {chunk.index} ends at {end_s:g} s, off the trackers' restart grid of "
+            f"{settings.restart_s:g} s; plan the chunks with plan_chunks(info, "
+            f"restart_s={settings.restart_s:g})"
+        )
+    out_path = Path(out_path)
     with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".landmarks-") as scratch:
         partial = Path(scratch) / "tracks.parquet"
         with RowWriter(partial) as writer:
@@ -149,6 +175,11 @@ def extract_chunk(
                     writer_out.write_table(source.read_row_group(group))
             finally:
                 writer_out.close()
+
+
+def _on_grid(t_s: float, every_s: float) -> bool:
+    """Whether ``t_s`` is a whole multiple of ``every_s`` (within float error)."""
+    return every_s > 0 and abs(t_s / every_s - round(t_s / every_s)) < 1e-9
 
 
 def _identity(

@@ -36,8 +36,8 @@ from cuevision.files import atomic_path
 from cuevision.landmarks.io import RowWriter, relabel
 from cuevision.landmarks.pose_worker import InlinePoses, PoseStream
 from cuevision.landmarks.roles import RoleAssignment, Side, assign_roles
-from cuevision.landmarks.tracking import Box, FaceBox, Tracker
-from cuevision.types import ANALYSIS_FPS, ROLES, Role, VideoInfo
+from cuevision.landmarks.tracking import Box, FaceBox, Restarts, Tracker
+from cuevision.types import ANALYSIS_FPS, RESTART_S, ROLES, Role, VideoInfo
 from cuevision.video import Frame, decode, probe
 
 if TYPE_CHECKING:
@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 TRACKS = ("track0", "track1")
 # Bump when extraction or role assignment changes what landmarks.parquet holds for the same
 # settings: it is part of the pipeline's stage key, so an upgrade recomputes old landmarks.
-LANDMARKS_VERSION = (
-    2  # 2: two face detectors, faces cut by the edge, faces without a mesh, search near pose heads
-)
+# 2: two face detectors, faces cut by the edge, faces without a mesh, search near pose heads;
+# 3: the trackers restart on a grid of video time (restart_s), so that time chunks are exact
+LANDMARKS_VERSION = 3
 FOLLOWED_SCORE = 0.5  # face_score of a face found by its mesh alone, without a detection
 HEAD_FROM_POSE = 1.2  # face box side / spread of the pose's face points (ears to mouth)
 FOLLOW_BOX = 0.8  # a detection box is about this fraction of the mesh's landmark box
@@ -73,6 +73,10 @@ class LandmarkSettings:
     pose_min_visibility: float = 0.5  # mean visibility of head and shoulders to keep a pose
     crop_scale: float = 2.0  # face crop side / detected face box side, for the mesh
     max_gap_s: float = 1.0  # a track unseen for longer has left the frame
+    # the face meshes and the pose restart every this many seconds of video (tracking.Restarts),
+    # so that time chunks of a multiple of it give what the whole video gives (chunks); each
+    # restart may lose a half-visible parent's body for a few seconds (benchmarks/chunks.py)
+    restart_s: float = RESTART_S
     cache_dir: Path = field(default_factory=_default_cache)  # the built pose model bundle
     pose_process: bool = True  # poses on a second core; False: in this process (one core)
 
@@ -188,17 +192,22 @@ def track_frames(
         "min_visibility": settings.pose_min_visibility,
         "start_s": start_s,
         "end_s": end_s,
+        "restart_s": settings.restart_s,
     }
     poses = (
         PoseStream(video, target_fps, options) if settings.pose_process else InlinePoses(options)
     )
     meshes: dict[int, np.ndarray] = {}
+    restarts = Restarts(settings.restart_s)
     evidence: list[tuple[float, ...]] = []  # per frame: tracklet, size, roundness, x by slot
     times: list[float] = []
     indices: list[int] = []
     frames = decode(video, target_fps=target_fps, start_s=start_s, end_s=end_s)
     try:
         for done, frame in enumerate(frames, start=1):
+            if restarts(frame.t_s):  # the pose restarts with them (pose_worker)
+                faces.restart()
+                meshes = {}
             meshes, scores, boxes = _faces(faces, tracker, frame, meshes)
             pose_points, pose_scores = poses.get(frame)
             heads = [_head(p, info.width, info.height) for p in pose_points]

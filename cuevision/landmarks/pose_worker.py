@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
+from cuevision.landmarks.tracking import Restarts
+
 if TYPE_CHECKING:
     from cuevision.landmarks.backend import PoseBackend
     from cuevision.video import Frame
@@ -81,11 +83,12 @@ class InlinePoses:
     """The same poses in the caller's own process: one core, for a worker that is given one
     (``cuevision worker --one-core``); the results are those of :class:`PoseStream`."""
 
-    def __init__(self, options: dict[str, object]) -> None:
+    def __init__(self, options: dict[str, Any]) -> None:
         self._backend = _backend(options)
+        self._restarts = Restarts(options["restart_s"])
 
     def get(self, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
-        return _poses(self._backend, frame)
+        return _poses(self._backend, self._restarts, frame)
 
     def close(self) -> None:
         self._backend.close()
@@ -102,8 +105,11 @@ def _backend(options: dict[str, Any]) -> PoseBackend:
     )
 
 
-def _poses(backend: PoseBackend, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
-    """(k, 33, 4) points and (k,) scores, as float32: what the stream's records carry."""
+def _poses(backend: PoseBackend, restarts: Restarts, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """(k, 33, 4) points and (k,) scores, as float32: what the stream's records carry; the
+    landmarker restarts on the grid of ``restarts``, as the faces' trackers do."""
+    if restarts(frame.t_s):
+        backend.restart()
     poses = backend.detect(frame.image, frame.t_s)
     points = np.stack([p.points for p in poses]) if poses else np.zeros((0, 33, 4))
     return np.asarray(points, "<f4"), np.array([p.score for p in poses], "<f4")
@@ -113,7 +119,7 @@ def main(argv: list[str]) -> None:
     from cuevision.video import decode
 
     options = json.loads(argv[0])
-    backend = _backend(options)
+    backend, restarts = _backend(options), Restarts(options["restart_s"])
     out = sys.stdout.buffer
     frames = decode(
         Path(options["video"]),
@@ -122,7 +128,7 @@ def main(argv: list[str]) -> None:
         end_s=options.get("end_s"),
     )
     for frame in frames:
-        _write(out, frame.index, *_poses(backend, frame))
+        _write(out, frame.index, *_poses(backend, restarts, frame))
         out.flush()
     backend.close()
 

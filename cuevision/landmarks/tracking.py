@@ -33,6 +33,28 @@ JUMP = 0.5  # a face this many face sizes from the track's last face starts a ne
 POSE_GATE = 1.25  # a pose's head farther than this many face sizes from the face: another person
 
 
+class Restarts:
+    """When the trackers with state (face meshes, poses) start afresh: at the first analysed
+    frame at or after each multiple of ``every_s`` seconds of video (PTS from the first frame).
+
+    MediaPipe's trackers carry state from frame to frame without end, so a run started anywhere
+    else (a time chunk) would find other landmarks ever after. On a fixed grid of video time, a
+    chunk cut at a grid point starts where the whole video's run starts afresh too, and from
+    there both analyse alike. Call once per analysed frame, in order: True where the trackers
+    must restart before it (never for the first frame: they are new then anyway).
+    """
+
+    def __init__(self, every_s: float) -> None:
+        self._every_s = every_s
+        self._period: int | None = None
+
+    def __call__(self, t_s: float) -> bool:
+        period = math.floor(t_s / self._every_s)
+        due = self._period is not None and period != self._period
+        self._period = period
+        return due
+
+
 @dataclass(frozen=True)
 class FaceBox:
     """A detected face in normalised coordinates of the full frame."""
