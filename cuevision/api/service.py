@@ -93,19 +93,26 @@ def task_context(
     return TaskContext(blobs, scheme, processing, detector, on_done, chunking if chunked else None)
 
 
+def pusher(service: Service, sync: SyncSettings) -> Callable[[str], None] | None:
+    """What follows a session's last stage, in the embedded runners and in ``cuevision worker``
+    alike: its push to Label Studio, when the service has one (``CUEVISION_LABELSTUDIO``)."""
+    if not service.settings.labelstudio:
+        return None
+
+    def pushed(session_id: str) -> None:
+        from cuevision.api.routes.annotation import auto_push
+
+        auto_push(service, sync, session_id)
+
+    return pushed
+
+
 def runners(service: Service, model: str, sync: SyncSettings | None = None) -> list[Runner]:
     """The embedded runners; with ``sync``, each processed session is pushed to Label Studio."""
     from cuevision.jobs.runner import Runner, RunnerSettings
 
     s = service.settings
-
-    def pushed(session_id: str) -> None:
-        from cuevision.api.routes.annotation import auto_push
-
-        if sync is not None:
-            auto_push(service, sync, session_id)
-
-    context = task_context(s, model, pushed)
+    context = task_context(s, model, pusher(service, sync) if sync is not None else None)
     timing = RunnerSettings(lease_s=s.lease_s, heartbeat_s=s.heartbeat_s, backoff_s=s.backoff_s)
     found = [Runner(service.engine, context, timing) for _ in range(s.runners)]
     if s.runners:  # and one thread for training jobs, which then run one at a time
@@ -113,6 +120,28 @@ def runners(service: Service, model: str, sync: SyncSettings | None = None) -> l
 
         found.append(TrainingRunner(service.engine, context, timing, s.data_dir))
     return found
+
+
+@contextmanager
+def worker_context(
+    settings: ServiceSettings, sync: SyncSettings, model: str, *, one_core: bool = False
+) -> Iterator[TaskContext]:
+    """A ``cuevision worker``'s task context: the landmark stage chunked, and each processed
+    session pushed to Label Studio as ``serve`` would push it (``sync``: built from the same
+    options and environment as serve's, with the store's loop state)."""
+    from cuevision.store.loop import StoreState
+
+    service = open_service(settings) if settings.labelstudio else None
+    pushed = None
+    if service is not None:
+        pushed = pusher(
+            service, dataclasses.replace(sync, state=StoreState(service.db, service.blobs))
+        )
+    try:
+        yield task_context(settings, model, pushed, chunked=True, one_core=one_core)
+    finally:
+        if service is not None:
+            service.engine.dispose()
 
 
 @contextmanager

@@ -7,6 +7,7 @@ prints a secret.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import logging
 import os
@@ -19,11 +20,20 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
-from cuevision.cli.annotate import DEFAULTS, LsDataOpt, LsPortOpt, VenvOpt, studio_settings
+from cuevision.annotate.sync import SyncSettings
+from cuevision.cli.annotate import (
+    DEFAULTS,
+    ApiUrlOpt,
+    LsDataOpt,
+    LsPortOpt,
+    VenvOpt,
+    studio_settings,
+)
 from cuevision.cli.deploy import init_env
 from cuevision.errors import CuevisionError
 
 if TYPE_CHECKING:
+    from cuevision.api import ApiSettings
     from cuevision.api.config import ServiceSettings
 
 admin = typer.Typer(help="Users, studies, members and tokens of the service.", no_args_is_help=True)
@@ -171,6 +181,28 @@ def revoke_token(
     typer.echo(f"token {token_id} revoked")
 
 
+def _api_settings(
+    service: ServiceSettings,
+    public_url: str | None,
+    venv: Path,
+    ls_data: Path,
+    ls_port: int,
+) -> ApiSettings:
+    """The Label Studio side of the service, from options and ``CUEVISION_*`` variables: serve's,
+    and a worker's for its automatic pushes, so both send the same links, hooks and server."""
+    from cuevision.api import ApiSettings
+
+    return ApiSettings(
+        data_dir=service.data_dir,
+        public_url=public_url,
+        labelstudio=studio_settings(venv, ls_data, ls_port),
+        callback_url=os.environ.get("CUEVISION_CALLBACK_URL") or None,
+        labelstudio_origins=tuple(
+            o for o in os.environ.get("CUEVISION_LABELSTUDIO_ORIGINS", "").split(",") if o
+        ),
+    )
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Bind address; keep 127.0.0.1 outside docker.")] = (
         "127.0.0.1"
@@ -195,7 +227,7 @@ def serve(
     """Run the service: the web pages, /v1, the job runner, and the Label Studio endpoints."""
     import uvicorn
 
-    from cuevision.api import ApiSettings, create_app
+    from cuevision.api import create_app
     from cuevision.api.service import RedactTokens
     from cuevision.files import make_private_dir
 
@@ -207,17 +239,8 @@ def serve(
             f"{service.data_dir}: cannot use it as the data folder ({error}); pass another "
             "--data-dir"
         ) from None
-    settings = ApiSettings(
-        data_dir=service.data_dir,
-        host=host,
-        port=port,
-        public_url=public_url,
-        labelstudio=studio_settings(venv, ls_data, ls_port),
-        callback_url=os.environ.get("CUEVISION_CALLBACK_URL") or None,
-        labelstudio_origins=tuple(
-            o for o in os.environ.get("CUEVISION_LABELSTUDIO_ORIGINS", "").split(",") if o
-        ),
-    )
+    found = _api_settings(service, public_url, venv, ls_data, ls_port)
+    settings = dataclasses.replace(found, host=host, port=port)
     app = create_app(settings, service)
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     typer.echo(f"cuevision on {settings.url} (sign in at {settings.url}/signin)", err=True)
@@ -243,17 +266,24 @@ def worker(
             help="Find poses in the worker's own process: start one worker per core.",
         ),
     ] = False,
+    public_url: ApiUrlOpt = SyncSettings.api_url,
+    ls_data: LsDataOpt = DEFAULTS.data_dir,
+    venv: VenvOpt = DEFAULTS.venv,
+    ls_port: LsPortOpt = DEFAULTS.port,
 ) -> None:
     """Run a Celery worker for `serve --runner celery`: one task at a time. A landmark chunk
     keeps two cores busy (faces here, poses in a second process): start one worker per two
-    cores, or one per core with --one-core. SIGTERM finishes the current task first."""
-    from cuevision.api.service import service_model, task_context
+    cores, or one per core with --one-core. SIGTERM finishes the current task first. With
+    CUEVISION_LABELSTUDIO=1 it pushes each session it finishes to Label Studio, as serve does:
+    give it serve's Label Studio options and environment (--api-url: serve's public address)."""
+    from cuevision.api.service import service_model, worker_context
     from cuevision.jobs.queue import run_worker
 
     settings = _settings(data_dir=data_dir, chunk_s=chunk_s)
     chosen = model or str(service_model(settings).folder)
-    context = task_context(settings, chosen, chunked=True, one_core=one_core)
-    run_worker(settings, context, loglevel)
+    sync = _api_settings(settings, public_url, venv, ls_data, ls_port).sync
+    with worker_context(settings, sync, chosen, one_core=one_core) as context:
+        run_worker(settings, context, loglevel)
 
 
 def register(app: typer.Typer) -> None:

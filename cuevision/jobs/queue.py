@@ -12,10 +12,16 @@ happen, the second delivery finds the row claimed, done or failed, and does noth
 Delivery is at least once: a worker killed mid-chunk leaves its message unacknowledged, and
 Redis hands it out again after the visibility timeout, or the sweep re-sends the row as soon as
 its lease runs out, whichever is first.
+
+A session's last stage done, the worker pushes it to Label Studio (the context's ``on_done``) after
+the lease, under a Redis lock per session: two deliveries of that stage never push at once, so
+they never make two tasks, and a redelivery pushes a session only if it was never pushed (its
+worker died first).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -30,7 +36,8 @@ from sqlalchemy.orm import Session as Db
 from cuevision.jobs.chunked import KINDS, Dispatch, advance, execute_chunk, sweep
 from cuevision.jobs.runner import Lease, Leased, Loop, RunnerSettings
 from cuevision.jobs.tasks import execute
-from cuevision.store.models import ChunkRun, StageRun, StageState
+from cuevision.pipeline import STAGES
+from cuevision.store.models import ChunkRun, Session, StageRun, StageState
 
 if TYPE_CHECKING:
     from cuevision.jobs.tasks import TaskContext
@@ -114,7 +121,8 @@ class Jobs:
         self.engine = make_engine(settings.url)
         require_current(self.engine)
         self.db = sessions(self.engine)
-        self.context = context
+        self.pushed = context.on_done  # called by push, after the lease, not inside the stage
+        self.context = dataclasses.replace(context, on_done=None)
         timing = RunnerSettings(
             lease_s=settings.lease_s, heartbeat_s=settings.heartbeat_s, backoff_s=settings.backoff_s
         )
@@ -138,10 +146,42 @@ class Jobs:
             if row.state == StageState.PENDING:  # delivered before its backoff ended: send again
                 self.redis.delete(_marker(KINDS[model], row.id, row.attempts))
             session_id = row.session_id
+            processed = isinstance(row, StageRun) and row.stage == STAGES[-1]
+            processed = processed and row.state == StageState.DONE
         try:
             self.advance(session_id)
         except Exception:  # Redis away: the work is recorded, and the sweep sends what is next
             log.warning("could not send the next work of %s; the sweep will", session_id)
+        if processed:
+            self.push(session_id, redelivered=took is None)
+
+    def push(self, session_id: str, *, redelivered: bool) -> None:
+        """Push a processed session to Label Studio, one push of a session at a time across
+        workers; a ``redelivered`` last stage (done before this delivery) only if the session
+        was never pushed. A failure is logged, never the stage's: a manual push still works."""
+        if self.pushed is None:
+            return
+        try:
+            lock = self.redis.lock(
+                f"cuevision:push:{session_id}",
+                timeout=self.settings.visibility_timeout_s,  # a dead worker's lock runs out
+                blocking=False,
+            )
+            if not lock.acquire():
+                log.info("session %s is being pushed by another worker", session_id)
+                return
+            try:
+                if not (redelivered and self._was_pushed(session_id)):
+                    self.pushed(session_id)
+            finally:
+                lock.release()
+        except Exception:  # Redis or the database away
+            log.exception("automatic push of session %s did not run; push it by hand", session_id)
+
+    def _was_pushed(self, session_id: str) -> bool:
+        with self.db() as db:
+            session = db.get(Session, session_id)
+            return session is None or session.labelstudio_task_id is not None
 
     def train(self, job_id: int) -> None:
         """A training task's body: the training job under its lease (one at a time: the sweep
