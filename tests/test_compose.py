@@ -30,6 +30,13 @@ from cuevision.cli.deploy import SECRETS
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
 SERVICES = {"api", "worker", "redis", "postgres", "label-studio"}
+PUSH_ENV = {  # what `cuevision worker` reads to push as serve does (cli/service.py)
+    "CUEVISION_LABELSTUDIO",
+    "CUEVISION_LABELSTUDIO_URL",
+    "CUEVISION_LABELSTUDIO_TOKEN",
+    "CUEVISION_API_URL",
+    "CUEVISION_CALLBACK_URL",
+}
 # compose's interpolation: $$, $NAME, ${NAME}, ${NAME<op>word} with op one of :- - :? ? :+ +
 TOKEN = re.compile(
     r"\$(?:(?P<escaped>\$)|(?P<bare>[A-Za-z_]\w*)"
@@ -146,6 +153,10 @@ def problems(text: str, env: dict[str, str]) -> list[str]:
     worker = services.get("worker", {})
     found += [f"worker has {k}: --scale worker=N would clash" for k in ("container_name", "ports")
               if k in worker]  # fmt: skip
+    # a worker pushes each session it finishes to Label Studio with the api's settings
+    api_env, worker_env = (services.get(n, {}).get("environment") or {} for n in ("api", "worker"))
+    found += [f"worker's {k} is not api's: its automatic pushes would differ from serve's"
+              for k in sorted(PUSH_ENV) if api_env.get(k) != worker_env.get(k)]  # fmt: skip
     redis_command = " ".join(services.get("redis", {}).get("command") or [])
     if "--appendonly yes" not in redis_command:
         found.append("redis runs without --appendonly yes")
@@ -249,6 +260,14 @@ BROKEN: dict[str, tuple[Edit, str]] = {
         "--scale",
     ),
     "worker ports": (structural(lambda s: s["worker"].update(ports=["9000:9000"])), "--scale"),
+    "worker without Label Studio": (
+        structural(
+            lambda s: s["worker"].update(
+                environment={**s["worker"]["environment"], "CUEVISION_LABELSTUDIO": "false"}
+            )
+        ),
+        "automatic pushes",
+    ),
     "redis without appendonly": (
         lambda t: t.replace("--appendonly yes", "--appendonly no", 1),
         "appendonly",
