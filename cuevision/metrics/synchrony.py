@@ -129,12 +129,35 @@ def _geometry(
     return w, big_l, np.arange(big_l, n - w - big_l + 1, step)
 
 
+CHUNK = 8192  # window pairs per batch of surrogate transforms: about 60 MB at a time
+
+
+def _pearson(
+    n: np.ndarray,
+    sx: np.ndarray,
+    sy: np.ndarray,
+    sxx: np.ndarray,
+    syy: np.ndarray,
+    sxy: np.ndarray,
+    min_n: float,
+) -> np.ndarray:
+    """r from the lagged sums; NaN where too few pairs or no variance."""
+    vx, vy = n * sxx - sx * sx, n * syy - sy * sy
+    ok = (n >= min_n) & (vx > 1e-9 * n * n) & (vy > 1e-9 * n * n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(ok, (n * sxy - sx * sy) / np.sqrt(np.where(ok, vx * vy, 1.0)), np.nan)
+    return np.asarray(np.clip(r, -1.0, 1.0))
+
+
 @dataclass(frozen=True)
 class _Spectra:
     """Both signals cut into windows (the caregiver's with lag margins), Fourier-transformed once.
 
     Each window's lagged sums are cross-correlations of short sequences, done for all windows at
     once by FFT; a surrogate only re-deals the caregiver's rows, so it needs no new transforms.
+    The surrogates share most of their work (see :meth:`surrogate_means`): ``*_like`` is, per
+    window, the first window with the same missing-sample mask, whose mask transform is
+    therefore the same array; ``*_count`` bounds the valid pairs a window can take part in.
     """
 
     times_s: np.ndarray
@@ -143,6 +166,10 @@ class _Spectra:
     size: int
     child: dict[str, np.ndarray]  # "m" (valid mask), "v" (values), "vv" (squares): (W, size//2+1)
     caregiver: dict[str, np.ndarray]
+    child_like: np.ndarray  # (W,)
+    caregiver_like: np.ndarray  # (W,)
+    child_count: np.ndarray  # (W,) valid samples in the window
+    caregiver_count: np.ndarray  # (W,) fewest valid samples over the lags
 
     def xcorr(self, pairing: np.ndarray | None = None, min_valid: float = 0.75) -> WindowedXcorr:
         n_lags = self.lags_s.size
@@ -159,14 +186,61 @@ class _Spectra:
             full = np.fft.irfft(self.child[a].conj() * care[b], self.size, axis=1)
             return full[:, :n_lags]
 
-        n = np.rint(lagged("m", "m"))
-        sx, sy = lagged("v", "m"), lagged("m", "v")
+        n, sx, sy = np.rint(lagged("m", "m")), lagged("v", "m"), lagged("m", "v")
         sxx, syy, sxy = lagged("vv", "m"), lagged("m", "vv"), lagged("v", "v")
+        r = _pearson(n, sx, sy, sxx, syy, sxy, min_valid * self.w)
+        return WindowedXcorr(self.times_s, self.lags_s, r)
+
+    def _sums(self, a: str, b: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The lagged sums of child window ``rows[p]`` with caregiver window ``cols[p]``, each
+        distinct pair transformed once (row by row the same transform as :meth:`xcorr`'s)."""
+        n_windows = self.times_s.size
+        unique, inverse = np.unique(rows * n_windows + cols, return_inverse=True)
+        i, j = np.divmod(unique, n_windows)
+        full = np.fft.irfft(self.child[a][i].conj() * self.caregiver[b][j], self.size, axis=1)
+        return full[:, : self.lags_s.size][inverse.reshape(-1)]
+
+    def _peak_r(self, rows: np.ndarray, cols: np.ndarray, min_n: float) -> np.ndarray:
+        """Peak r of child window ``rows[p]`` paired with caregiver window ``cols[p]`` (NaN where
+        the pair is not valid), as :meth:`xcorr` and :func:`peak_nearest_zero` give it.
+
+        A sum that reads only a mask is taken from the first window with that mask, and each
+        test that can fail drops its pairs before the next sums are transformed.
+        """
+        out = np.full(rows.size, np.nan)
+        n = np.rint(self._sums("m", "m", self.child_like[rows], self.caregiver_like[cols]))
+        at = np.flatnonzero((n >= min_n).all(axis=1))
+        rows, cols, n = rows[at], cols[at], n[at]
+        sx, sxx = (self._sums(a, "m", rows, self.caregiver_like[cols]) for a in ("v", "vv"))
+        sy, syy = (self._sums("m", b, self.child_like[rows], cols) for b in ("v", "vv"))
         vx, vy = n * sxx - sx * sx, n * syy - sy * sy
-        ok = (n >= min_valid * self.w) & (vx > 1e-9 * n * n) & (vy > 1e-9 * n * n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.where(ok, (n * sxy - sx * sy) / np.sqrt(np.where(ok, vx * vy, 1.0)), np.nan)
-        return WindowedXcorr(self.times_s, self.lags_s, np.clip(r, -1.0, 1.0))
+        keep = ((vx > 1e-9 * n * n) & (vy > 1e-9 * n * n)).all(axis=1)
+        sxy = self._sums("v", "v", rows[keep], cols[keep])
+        r = _pearson(n[keep], sx[keep], sy[keep], sxx[keep], syy[keep], sxy, min_n)
+        out[at[keep]] = peak_nearest_zero(WindowedXcorr(self.times_s, self.lags_s, r))[1]
+        return out
+
+    def surrogate_means(self, pairings: np.ndarray, min_valid: float = 0.75) -> np.ndarray:
+        """Mean peak r of each surrogate (row of ``pairings``, see :meth:`xcorr`), NaN if none.
+
+        Equal to running :meth:`xcorr` and :func:`peak_nearest_zero` per surrogate, bit for bit,
+        but each distinct window pair is correlated once, and pairs whose windows cannot be
+        valid (too few samples) are not correlated at all.
+        """
+        n_windows = self.times_s.size
+        keys = np.arange(n_windows) * n_windows + pairings
+        unique = np.unique(keys)
+        rows, cols = np.divmod(unique, n_windows)
+        min_n = min_valid * self.w
+        todo = np.flatnonzero(
+            (self.child_count[rows] >= min_n) & (self.caregiver_count[cols] >= min_n)
+        )
+        peak = np.full(unique.size, np.nan)
+        for start in range(0, todo.size, CHUNK):
+            chunk = todo[start : start + CHUNK]
+            peak[chunk] = self._peak_r(rows[chunk], cols[chunk], min_n)
+        means = (_nanmean(row) for row in peak[np.searchsorted(unique, keys)])
+        return np.array([np.nan if mean is None else mean for mean in means])
 
 
 def _spectra(
@@ -197,15 +271,29 @@ def _spectra(
         parts = {"m": mask.astype(float), "v": values, "vv": values * values}
         return {k: np.fft.rfft(v, size, axis=1) for k, v in parts.items()}
 
+    def like(mask: np.ndarray) -> np.ndarray:
+        """Per window, the first window with the same mask."""
+        _, first, inverse = np.unique(mask, axis=0, return_index=True, return_inverse=True)
+        return np.asarray(first[inverse.reshape(-1)])
+
     if not starts.size:
-        return _Spectra(np.zeros(0), lags_s, w, size, {}, {})
+        none = np.zeros(0, dtype=int)
+        return _Spectra(np.zeros(0), lags_s, w, size, {}, {}, none, none, none, none)
+    child_windows = sliding_window_view(x, w)[starts]  # (W, w)
+    care_windows = sliding_window_view(y, span)[starts - big_l]  # lag k - L at offset k
+    child_mask, care_mask = np.isfinite(child_windows), np.isfinite(care_windows)
+    care_cumsum = np.pad(np.cumsum(care_mask, axis=1), ((0, 0), (1, 0)))
     return _Spectra(
         np.round(starts / fps, 6),
         lags_s,
         w,
         size,
-        transforms(sliding_window_view(x, w)[starts]),  # (W, w)
-        transforms(sliding_window_view(y, span)[starts - big_l]),  # lag k - L at offset k
+        transforms(child_windows),
+        transforms(care_windows),
+        like(child_mask),
+        like(care_mask),
+        child_mask.sum(axis=1),
+        (care_cumsum[:, w:] - care_cumsum[:, : span + 1 - w]).min(axis=1),
     )
 
 
@@ -280,13 +368,12 @@ def synchrony(
     w, big_l, _ = _geometry(len(child), fps, window_s, step_s, max_lag_s)
     per_segment = math.ceil((w + 2 * big_l) / max(1, round(step_s * fps)))
     segments = np.array_split(np.arange(n_windows), max(1, math.ceil(n_windows / per_segment)))
-    null = np.full(surrogates if np.isfinite(peak_r).any() and len(segments) > 1 else 0, np.nan)
-    for i in range(null.size):
+    if not (np.isfinite(peak_r).any() and len(segments) > 1):
+        return Synchrony(xcorr, peak_lag, peak_r, np.full(0, np.nan))
+    pairings = np.empty((surrogates, n_windows), dtype=int)
+    for i in range(surrogates):
         order = rng.permutation(len(segments))
         while (order == np.arange(len(segments))).any():  # no segment keeps its own partner
             order = rng.permutation(len(segments))
-        pairing = np.concatenate([segments[k] for k in order])
-        shuffled = spectra.xcorr(pairing)
-        mean = _nanmean(peak_nearest_zero(shuffled)[1])
-        null[i] = np.nan if mean is None else mean
-    return Synchrony(xcorr, peak_lag, peak_r, null)
+        pairings[i] = np.concatenate([segments[k] for k in order])
+    return Synchrony(xcorr, peak_lag, peak_r, spectra.surrogate_means(pairings))
