@@ -383,3 +383,44 @@ def test_a_send_is_made_once_per_row_and_attempt(lab: Lab) -> None:
         ]
     finally:
         jobs.close()
+
+
+def test_a_session_is_pushed_by_one_worker_at_a_time(lab: Lab) -> None:
+    """Two deliveries of a session's last stage that finish at once push it once (a Redis lock
+    per session), a later one pushes again, and a push that raises reaches no stage (the
+    pushes against a real Label Studio are in tests/annotate/test_ls_celery.py)."""
+    import threading
+
+    from cuevision.api.service import task_context
+    from cuevision.jobs.queue import Jobs
+
+    calls: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def pushed(session_id: str) -> None:
+        calls.append(session_id)
+        started.set()
+        release.wait(10)
+
+    settings = lab.client.app.state.service.settings
+    jobs = Jobs(settings, task_context(settings, "cue-tcn", pushed, chunked=True))
+    try:
+        assert jobs.context.on_done is None  # the stage itself never pushes: Jobs.run does
+        first = threading.Thread(target=jobs.push, args=("s1",), kwargs={"redelivered": False})
+        first.start()
+        assert started.wait(10)
+        jobs.push("s1", redelivered=False)  # the other delivery, while the first one pushes
+        release.set()
+        first.join(10)
+        assert calls == ["s1"]
+        jobs.push("s1", redelivered=False)
+        assert calls == ["s1", "s1"]
+
+        def broken(session_id: str) -> None:
+            raise RuntimeError("Label Studio away")
+
+        jobs.pushed = broken
+        jobs.push("s1", redelivered=False)  # logged, not raised
+        assert not jobs.redis.exists("cuevision:push:s1")  # and the lock is given back
+    finally:
+        jobs.close()
