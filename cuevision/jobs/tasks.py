@@ -68,7 +68,9 @@ class TaskContext:
     scheme: Scheme
     settings: ProcessSettings
     detector: Callable[[], Detector]  # loaded once per runner, on first use
-    on_done: Callable[[str], None] | None = None  # a session's last stage is done (auto push)
+    # a session's last stage is done (the automatic push); under Celery, Jobs calls it after
+    # the lease, once per session at a time, rather than the stage
+    on_done: Callable[[str], None] | None = None
     chunking: Chunking | None = None  # None: the landmark stage in one piece
 
     @property

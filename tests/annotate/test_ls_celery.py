@@ -177,7 +177,9 @@ def test_the_worker_pushes_the_session_it_processed_and_a_redelivery_makes_no_se
     assert prediction["model_version"] == candidates[0].model_version
     assert automatic_pushes(lab, session_id) == 1
 
-    redeliver(lab, session_id)  # done and pushed: nothing to do
+    # done and pushed: nothing to do (and should it push, the count below after the next
+    # delivery, which the one worker takes after this one, says so)
+    redeliver(lab, session_id)
     assert automatic_pushes(lab, session_id) == 1
     assert [t["id"] for t in tasks_of(client, pushed.labelstudio_project_id, session_id)] == [
         task["id"]
