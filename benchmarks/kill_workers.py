@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,10 +111,14 @@ class Lab:
             self.sent[row.id] = time.time()
             return str(row.id)
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
+    def start_worker(self, prefix: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+        """A ``cuevision worker``; ``prefix``: a command it runs under (``taskset -c 0``)."""
         log = open(self.root / f"worker-{len(self.workers)}.log", "ab")  # noqa: SIM115
         worker = subprocess.Popen(
-            [sys.executable, "-m", "cuevision", "worker"], env=self.env, stdout=log, stderr=log
+            [*prefix, sys.executable, "-m", "cuevision", "worker"],
+            env=self.env,
+            stdout=log,
+            stderr=log,
         )
         self.workers.append(worker)
         return worker

@@ -11,11 +11,14 @@ cohort from the measured per-chunk and per-session times.
 A landmark chunk already keeps about two cores busy (the worker and its pose process,
 cuevision/landmarks/pose_worker.py), so on a 2-core machine a second worker mostly competes for
 the same cores; the table says what it measured. With ``--one-core`` each worker finds the poses in
-its own process, so one worker is one core and the second worker has a core of its own.
+its own process, so one worker is one core and the second worker has a core of its own; with
+``--pin`` as well, worker i runs under ``taskset -c i``, so that a lone worker's threads (MediaPipe
+runs about 20) do not borrow the core that a second worker would have: N workers on N cores.
 
     .venv/bin/python benchmarks/scale.py                      # 10 minutes, 5-minute chunks
     .venv/bin/python benchmarks/scale.py --minutes 1 --chunk-s 20    # a short check
     .venv/bin/python benchmarks/scale.py --one-core   # workers of one core each (worker --one-core)
+    .venv/bin/python benchmarks/scale.py --one-core --pin    # ... each pinned to its own core
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kill_workers import Lab  # noqa: E402
 
+from cuevision.landmarks.chunks import DEFAULT_OVERLAP_S  # noqa: E402
 from tests.service import redis as broker  # noqa: E402
 
 LOOKIT = ROOT.parent / "shared" / "data" / "lookit"
@@ -86,21 +90,27 @@ def embedded(video: Path, folder: Path) -> float:
 
 
 def celery(
-    video: Path, folder: Path, redis_url: str, workers: int, chunk_s: float, one_core: bool
+    video: Path,
+    folder: Path,
+    redis_url: str,
+    workers: int,
+    chunk_s: float,
+    one_core: bool,
+    pin: bool,
 ) -> dict:
     """One session through ``workers`` Celery workers; wall seconds and the logged task times."""
     folder.mkdir()
     settings = {
         "chunk_s": chunk_s,
-        "chunk_overlap_s": 5.0,
+        "chunk_overlap_s": DEFAULT_OVERLAP_S,
         "sweep_s": 1.0,
         "visibility_timeout_s": max(3600.0, 10 * chunk_s),
     }
     lab = Lab.open(folder, f"sqlite:///{folder / 'cuevision.sqlite3'}", redis_url, **settings)
     if one_core:
         lab.env["CUEVISION_WORKER_ONE_CORE"] = "1"
-    for _ in range(workers):
-        lab.start_worker()
+    for cpu in range(workers):
+        lab.start_worker(["taskset", "-c", str(cpu)] if pin else [])
     time.sleep(0.5)
     started = time.monotonic()
     lab.add(video)
@@ -131,7 +141,10 @@ def main() -> None:
         action="store_true",
         help="workers find poses in their own process (cuevision worker --one-core): one core each",
     )
+    parser.add_argument("--pin", action="store_true", help="with --one-core: worker i on core i")
     args = parser.parse_args()
+    if args.pin and not args.one_core:
+        raise SystemExit("--pin needs --one-core: a two-core worker pinned to one core would wait")
     matches = sorted(LOOKIT.glob(f"{args.clip}*.mp4"))
     if not matches or not matches[0].name.startswith(TRAINING_DYADS):
         raise SystemExit(f"{args.clip}: name a clip of a training dyad {TRAINING_DYADS}")
@@ -140,6 +153,7 @@ def main() -> None:
         video = work / "looped.mp4"
         duration = loop_clip(matches[0], video, args.minutes * 60)
         cores = "one core" if args.one_core else "two cores (poses in a second process)"
+        cores += ", pinned (taskset)" if args.pin else ""
         print(
             f"{matches[0].name} looped to {duration:.0f} s; chunks of {args.chunk_s:g} s; "
             f"each worker uses {cores}"
@@ -151,7 +165,9 @@ def main() -> None:
             for n in (1, 2):
                 redis.stop()
                 redis.start()
-                run = celery(video, work / f"celery{n}", redis.url, n, args.chunk_s, args.one_core)
+                run = celery(
+                    video, work / f"celery{n}", redis.url, n, args.chunk_s, args.one_core, args.pin
+                )
                 runs.append(run)
                 rows.append((f"celery, {n} worker{'s' * (n > 1)}", run["wall"], run))
         single = runs[0]["wall"]
