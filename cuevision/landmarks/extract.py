@@ -7,7 +7,8 @@ labelled by track; once the whole video is seen, roles are decided and the file 
 row group at a time, with role labels. A face is written with its mesh where the mesh succeeds,
 else as the detection's box alone (``face_source`` 1: profiles, faces cut by the edge). The time
 chunks of a long video (``chunks``) run the same per-frame loop (``track_frames``) on their time
-range, and their stitch ends the same way (``write_roles``).
+range, and their stitch ends the same way (``write_roles``); the face meshes and the pose restart
+every ``restart_s`` of video time in both (``tracking.Restarts``), so chunks cut there are exact.
 
 Analysis rate: by default the frames nearest a 15 Hz grid (every frame of slower sources).
 15 Hz keeps every frame of the 7.5-15 fps home webcams, resolves gaze shifts and smiles

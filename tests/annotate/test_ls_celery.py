@@ -9,7 +9,6 @@ that is down fails no stage, while the manual push still works. The API runs in 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from cuevision.annotate.server import LabelStudioSettings, connection
-from cuevision.api import ApiSettings, ServiceSettings, create_app
+from cuevision.api import ApiSettings, create_app
 from cuevision.events import read_events
 from cuevision.store.db import make_engine, sessions
 from cuevision.store.models import AuditEntry, Session, StageRun
 
 from ..service import redis as broker
 from ..service.conftest import populate
-from ..service.test_celery import Lab, wait
+from ..service.test_celery import Lab, lab_settings, wait
 from .conftest import free_port
 
 pytestmark = [
@@ -52,34 +51,15 @@ def lab(
     api = ApiSettings(data_dir=data, labelstudio=labelstudio, port=free_port())
     studio = connection(labelstudio)
     with broker.server() as server:
-        env = {
-            **os.environ,
-            "CUEVISION_DATA_DIR": str(data),
-            "CUEVISION_BROKER_URL": server.url,
-            "CUEVISION_LEASE_S": "3",
-            "CUEVISION_HEARTBEAT_S": "0.3",
-            "CUEVISION_BACKOFF_S": "0",
-            "CUEVISION_SWEEP_S": "0.5",
-            "CUEVISION_VISIBILITY_TIMEOUT_S": "60",
-            "CUEVISION_CHUNK_S": "0",
-            "CUEVISION_LABELSTUDIO": "true",
-            "CUEVISION_LABELSTUDIO_URL": studio.url,
-            "CUEVISION_LABELSTUDIO_TOKEN": studio.token,
-            "CUEVISION_API_URL": api.url,
-        }
-        settings = ServiceSettings(
-            data_dir=data,
-            database_url=url,
-            runners=0,
-            runner="celery",
-            broker_url=server.url,
-            lease_s=3,
-            heartbeat_s=0.3,
-            backoff_s=0,
-            sweep_s=0.5,
-            visibility_timeout_s=60,
+        env, settings = lab_settings(
+            data,
+            url,
+            server.url,
             chunk_s=0,
             labelstudio=True,
+            labelstudio_url=studio.url,
+            labelstudio_token=studio.token,
+            api_url=api.url,
         )
         app = create_app(api, settings)
         engine = make_engine(url)

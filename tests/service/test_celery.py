@@ -103,6 +103,26 @@ def wait(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def lab_settings(
+    data: Path, url: str, broker_url: str, **values: object
+) -> tuple[dict[str, str], ServiceSettings]:
+    """The workers' environment and the API's settings of a test lab, from one set of values
+    (``CUEVISION_*`` names, lower case): short leases and sweeps, so faults show in seconds."""
+    values = {
+        "data_dir": data,
+        "broker_url": broker_url,
+        "lease_s": 3,
+        "heartbeat_s": 0.3,
+        "backoff_s": 0,
+        "sweep_s": 0.5,
+        "visibility_timeout_s": 60,
+        **values,
+    }
+    env = {**os.environ, **{f"CUEVISION_{k.upper()}": str(v) for k, v in values.items()}}
+    service = {"database_url": url, "runners": 0, "runner": "celery", **values}
+    return env, ServiceSettings.model_validate(service)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("lab")
@@ -111,31 +131,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     data.mkdir()
     tokens = populate(url)
     with broker.server() as redis:
-        env = {
-            **os.environ,
-            "CUEVISION_DATA_DIR": str(data),
-            "CUEVISION_BROKER_URL": redis.url,
-            "CUEVISION_LEASE_S": "3",
-            "CUEVISION_HEARTBEAT_S": "0.3",
-            "CUEVISION_BACKOFF_S": "0",
-            "CUEVISION_SWEEP_S": "0.5",
-            "CUEVISION_VISIBILITY_TIMEOUT_S": "60",
-            "CUEVISION_CHUNK_S": str(CHUNK_S),
-            "CUEVISION_CHUNK_OVERLAP_S": str(OVERLAP_S),
-        }
-        settings = ServiceSettings(
-            data_dir=data,
-            database_url=url,
-            runners=0,
-            runner="celery",
-            broker_url=redis.url,
-            lease_s=3,
-            heartbeat_s=0.3,
-            backoff_s=0,
-            sweep_s=0.5,
-            visibility_timeout_s=60,
-            chunk_s=CHUNK_S,
-            chunk_overlap_s=OVERLAP_S,
+        env, settings = lab_settings(
+            data, url, redis.url, chunk_s=CHUNK_S, chunk_overlap_s=OVERLAP_S
         )
         app = create_app(ApiSettings(data_dir=data), settings)
         engine = make_engine(url)
