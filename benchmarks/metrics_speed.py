@@ -136,7 +136,7 @@ def main() -> None:
         if minutes in args.old_minutes:
             old_times, old_data = stage(old, events, features, minutes * 60, folder / "old")
             same[name] = "yes" if old_data == new_data else "NO"
-        rows += [(name, part, old_times and old_times[part], new_times[part]) for part in PARTS]
+        rows += [(name, p, old_times[p] if old_times else None, new_times[p]) for p in PARTS]
     print(f"old: {args.old_commit} (git show), new: the working tree; seed {args.seed}")
     print(
         f"{'session':>8} {'part':>12} {'old cpu s':>10} {'new cpu s':>10} {'x faster':>9} "
