@@ -165,7 +165,7 @@ class _Spectra:
     w: int
     size: int
     child: dict[str, np.ndarray]  # "m" (valid mask), "v" (values), "vv" (squares): (W, size//2+1)
-    caregiver: dict[str, np.ndarray]
+    caregiver: dict[str, np.ndarray]  # the same; the child's are stored conjugated
     child_like: np.ndarray  # (W,)
     caregiver_like: np.ndarray  # (W,)
     child_count: np.ndarray  # (W,) valid samples in the window
@@ -183,7 +183,7 @@ class _Spectra:
 
         def lagged(a: str, b: str) -> np.ndarray:
             """sum_s a[i, s] * b[i, s + k] for k = 0 .. 2L: sums over the pairs at lag k - L."""
-            full = np.fft.irfft(self.child[a].conj() * care[b], self.size, axis=1)
+            full = np.fft.irfft(self.child[a] * care[b], self.size, axis=1)
             return full[:, :n_lags]
 
         n, sx, sy = np.rint(lagged("m", "m")), lagged("v", "m"), lagged("m", "v")
@@ -191,31 +191,52 @@ class _Spectra:
         r = _pearson(n, sx, sy, sxx, syy, sxy, min_valid * self.w)
         return WindowedXcorr(self.times_s, self.lags_s, r)
 
-    def _sums(self, a: str, b: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """The lagged sums of child window ``rows[p]`` with caregiver window ``cols[p]``, each
-        distinct pair transformed once (row by row the same transform as :meth:`xcorr`'s)."""
-        n_windows = self.times_s.size
-        unique, inverse = np.unique(rows * n_windows + cols, return_inverse=True)
-        i, j = np.divmod(unique, n_windows)
-        full = np.fft.irfft(self.child[a][i].conj() * self.caregiver[b][j], self.size, axis=1)
-        return full[:, : self.lags_s.size][inverse.reshape(-1)]
+    def _sums(
+        self,
+        parts: tuple[tuple[str, str], ...],
+        rows: np.ndarray,
+        cols: np.ndarray,
+        padded: np.ndarray,
+        distinct: bool = False,
+    ) -> list[np.ndarray]:
+        """The lagged sums ``(a, b)`` of child window ``rows[p]`` with caregiver window
+        ``cols[p]``, row by row the same transforms as :meth:`xcorr`'s, each distinct pair once
+        (``distinct``: no pair repeats). ``padded`` is a zeroed buffer of at least as many rows:
+        the products go straight into the zero-padded array irfft would otherwise make."""
+        if distinct:
+            i, j, inverse = rows, cols, None
+        else:
+            n_windows = self.times_s.size
+            unique, inverse = np.unique(rows * n_windows + cols, return_inverse=True)
+            i, j = np.divmod(unique, n_windows)
+        half, n_lags, out = self.size // 2 + 1, self.lags_s.size, []
+        buffer = padded[: i.size]
+        for a, b in parts:
+            np.multiply(self.child[a][i], self.caregiver[b][j], out=buffer[:, :half])
+            sums = np.fft.irfft(buffer, self.size, axis=1)[:, :n_lags]
+            out.append(sums if inverse is None else sums[inverse.reshape(-1)])
+        return out
 
     def _peak_r(self, rows: np.ndarray, cols: np.ndarray, min_n: float) -> np.ndarray:
         """Peak r of child window ``rows[p]`` paired with caregiver window ``cols[p]`` (NaN where
-        the pair is not valid), as :meth:`xcorr` and :func:`peak_nearest_zero` give it.
+        the pair is not valid; pairs distinct), as :meth:`xcorr` and :func:`peak_nearest_zero`
+        give it.
 
         A sum that reads only a mask is taken from the first window with that mask, and each
         test that can fail drops its pairs before the next sums are transformed.
         """
         out = np.full(rows.size, np.nan)
-        n = np.rint(self._sums("m", "m", self.child_like[rows], self.caregiver_like[cols]))
+        padded = np.zeros((rows.size, self.size), dtype=complex)
+        like_x, like_y = self.child_like[rows], self.caregiver_like[cols]
+        (n,) = self._sums((("m", "m"),), like_x, like_y, padded)
+        n = np.rint(n)
         at = np.flatnonzero((n >= min_n).all(axis=1))
-        rows, cols, n = rows[at], cols[at], n[at]
-        sx, sxx = (self._sums(a, "m", rows, self.caregiver_like[cols]) for a in ("v", "vv"))
-        sy, syy = (self._sums("m", b, self.child_like[rows], cols) for b in ("v", "vv"))
+        rows, cols, n, like_x, like_y = rows[at], cols[at], n[at], like_x[at], like_y[at]
+        sx, sxx = self._sums((("v", "m"), ("vv", "m")), rows, like_y, padded)
+        sy, syy = self._sums((("m", "v"), ("m", "vv")), like_x, cols, padded)
         vx, vy = n * sxx - sx * sx, n * syy - sy * sy
         keep = ((vx > 1e-9 * n * n) & (vy > 1e-9 * n * n)).all(axis=1)
-        sxy = self._sums("v", "v", rows[keep], cols[keep])
+        (sxy,) = self._sums((("v", "v"),), rows[keep], cols[keep], padded, distinct=True)
         r = _pearson(n[keep], sx[keep], sy[keep], sxx[keep], syy[keep], sxy, min_n)
         out[at[keep]] = peak_nearest_zero(WindowedXcorr(self.times_s, self.lags_s, r))[1]
         return out
@@ -288,7 +309,7 @@ def _spectra(
         lags_s,
         w,
         size,
-        transforms(child_windows),
+        {k: v.conj() for k, v in transforms(child_windows).items()},
         transforms(care_windows),
         like(child_mask),
         like(care_mask),
