@@ -114,8 +114,12 @@ def main() -> None:
     args = parser.parse_args()
     scheme = load_scheme()
     old = (old_module(args.old_commit, "contingency"), old_module(args.old_commit, "synchrony"))
-    rows: list[tuple[str, str, list[float] | None, list[float]]] = []
-    same: dict[str, str] = {}
+    print(f"old: {args.old_commit} (git show), new: the working tree; seed {args.seed}")
+    print(
+        f"{'session':>8} {'part':>12} {'old cpu s':>10} {'new cpu s':>10} {'x faster':>9} "
+        f"{'old wall s':>10} {'new wall s':>10} {'same':>5}",
+        flush=True,
+    )
     for minutes in args.minutes:
         series, events = simulate_dyad(
             args.seed,
@@ -132,28 +136,23 @@ def main() -> None:
         new_times, new_data = stage(
             (contingency, synchrony), events, features, minutes * 60, folder / "new"
         )
-        old_times = None
+        old_times, same = None, "-"
         if minutes in args.old_minutes:
             old_times, old_data = stage(old, events, features, minutes * 60, folder / "old")
-            same[name] = "yes" if old_data == new_data else "NO"
-        rows += [(name, p, old_times[p] if old_times else None, new_times[p]) for p in PARTS]
-    print(f"old: {args.old_commit} (git show), new: the working tree; seed {args.seed}")
-    print(
-        f"{'session':>8} {'part':>12} {'old cpu s':>10} {'new cpu s':>10} {'x faster':>9} "
-        f"{'old wall s':>10} {'new wall s':>10}"
-    )
-    for name, part, before, after in rows:
-        old_cpu, old_wall, ratio = (
-            (f"{before[0]:.2f}", f"{before[1]:.2f}", f"{before[0] / after[0]:.1f}")
-            if before
-            else ("-", "-", "-")
-        )
-        print(
-            f"{name:>8} {part:>12} {old_cpu:>10} {after[0]:>10.2f} {ratio:>9} "
-            f"{old_wall:>10} {after[1]:>10.2f}"
-        )
-    for name, equal in same.items():
-        print(f"{name}: old and new metrics.json equal: {equal}")
+            same = "yes" if old_data == new_data else "NO"
+        for part in PARTS:
+            after = new_times[part]
+            before = old_times[part] if old_times else None
+            old_cpu, old_wall, ratio = (
+                (f"{before[0]:.2f}", f"{before[1]:.2f}", f"{before[0] / after[0]:.1f}")
+                if before
+                else ("-", "-", "-")
+            )
+            print(
+                f"{name:>8} {part:>12} {old_cpu:>10} {after[0]:>10.2f} {ratio:>9} "
+                f"{old_wall:>10} {after[1]:>10.2f} {same:>5}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ def _geometry(
     return w, big_l, np.arange(big_l, n - w - big_l + 1, step)
 
 
-CHUNK = 8192  # window pairs per batch of surrogate transforms: about 60 MB at a time
+CHUNK = 1024  # window pairs per batch of surrogate sums: a few MB, so a batch stays in cache
 
 
 def _pearson(
