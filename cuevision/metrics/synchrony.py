@@ -164,8 +164,9 @@ class _Spectra:
     lags_s: np.ndarray
     w: int
     size: int
-    child: dict[str, np.ndarray]  # "m" (valid mask), "v" (values), "vv" (squares): (W, size//2+1)
-    caregiver: dict[str, np.ndarray]  # the same; the child's are stored conjugated
+    # "m" (valid mask), "v" (values), "vv" (squares): (W, size//2+1); the child's conjugated
+    child: dict[str, np.ndarray]
+    caregiver: dict[str, np.ndarray]
     child_like: np.ndarray  # (W,)
     caregiver_like: np.ndarray  # (W,)
     child_count: np.ndarray  # (W,) valid samples in the window
