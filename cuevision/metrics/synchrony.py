@@ -132,23 +132,6 @@ def _geometry(
 CHUNK = 1024  # window pairs per batch of surrogate sums: a few MB, so a batch stays in cache
 
 
-def _pearson(
-    n: np.ndarray,
-    sx: np.ndarray,
-    sy: np.ndarray,
-    sxx: np.ndarray,
-    syy: np.ndarray,
-    sxy: np.ndarray,
-    min_n: float,
-) -> np.ndarray:
-    """r from the lagged sums; NaN where too few pairs or no variance."""
-    vx, vy = n * sxx - sx * sx, n * syy - sy * sy
-    ok = (n >= min_n) & (vx > 1e-9 * n * n) & (vy > 1e-9 * n * n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(ok, (n * sxy - sx * sy) / np.sqrt(np.where(ok, vx * vy, 1.0)), np.nan)
-    return np.asarray(np.clip(r, -1.0, 1.0))
-
-
 @dataclass(frozen=True)
 class _Spectra:
     """Both signals cut into windows (the caregiver's with lag margins), Fourier-transformed once.
@@ -187,10 +170,14 @@ class _Spectra:
             full = np.fft.irfft(self.child[a] * care[b], self.size, axis=1)
             return full[:, :n_lags]
 
-        n, sx, sy = np.rint(lagged("m", "m")), lagged("v", "m"), lagged("m", "v")
+        n = np.rint(lagged("m", "m"))
+        sx, sy = lagged("v", "m"), lagged("m", "v")
         sxx, syy, sxy = lagged("vv", "m"), lagged("m", "vv"), lagged("v", "v")
-        r = _pearson(n, sx, sy, sxx, syy, sxy, min_valid * self.w)
-        return WindowedXcorr(self.times_s, self.lags_s, r)
+        vx, vy = n * sxx - sx * sx, n * syy - sy * sy
+        ok = (n >= min_valid * self.w) & (vx > 1e-9 * n * n) & (vy > 1e-9 * n * n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.where(ok, (n * sxy - sx * sy) / np.sqrt(np.where(ok, vx * vy, 1.0)), np.nan)
+        return WindowedXcorr(self.times_s, self.lags_s, np.clip(r, -1.0, 1.0))
 
     def _sums(
         self,
@@ -238,7 +225,8 @@ class _Spectra:
         vx, vy = n * sxx - sx * sx, n * syy - sy * sy
         keep = ((vx > 1e-9 * n * n) & (vy > 1e-9 * n * n)).all(axis=1)
         (sxy,) = self._sums((("v", "v"),), rows[keep], cols[keep], padded, distinct=True)
-        r = _pearson(n[keep], sx[keep], sy[keep], sxx[keep], syy[keep], sxy, min_n)
+        n, sx, sy, vx, vy = n[keep], sx[keep], sy[keep], vx[keep], vy[keep]
+        r = np.clip((n * sxy - sx * sy) / np.sqrt(vx * vy), -1.0, 1.0)  # xcorr's r: all ok
         out[at[keep]] = peak_nearest_zero(WindowedXcorr(self.times_s, self.lags_s, r))[1]
         return out
 
