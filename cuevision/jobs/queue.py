@@ -70,7 +70,13 @@ class Config(Protocol):
 
 
 def configure(settings: Config) -> Celery:
-    """Point the app at the service's broker, with what at-least-once delivery needs."""
+    """Point the app at the service's broker, with what at-least-once delivery needs. The app
+    is one per process, so a second service in it (the tests) first drops the connections that
+    the app and its producers keep to the first one's broker: Celery has no public call for it."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
     app.conf.update(
         broker_url=settings.broker_url,
         # acknowledge after the task returns, not when it starts: a worker killed mid-chunk
