@@ -159,27 +159,28 @@ class Lab:
             states = set(db.scalars(select(StageRun.state)))
         return states <= {"done", "failed"}
 
-    def outputs(self, session_id: str) -> str:
-        """One digest of the session's outputs, without the names of the files they read."""
+    def outputs(self, session_id: str) -> dict[str, str]:
+        """A digest per output of the session, without the names of the files they read."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         folder = self.root / "blobs" / "sessions" / session_id
-        digest = hashlib.sha256()
+        digests = {}
         for name in OUTPUTS:
             if name.endswith(".parquet"):
                 table = pq.read_table(folder / name).replace_schema_metadata(None)
                 sink = pa.BufferOutputStream()
                 with pa.ipc.new_stream(sink, table.schema) as writer:
                     writer.write_table(table.combine_chunks())
-                digest.update(sink.getvalue().to_pybytes())
+                data = sink.getvalue().to_pybytes()
             elif name.endswith(".json"):
-                data = json.loads((folder / name).read_text())
-                data.get("provenance", {}).pop("signals", None)
-                digest.update(json.dumps(data, sort_keys=True).encode())
+                found = json.loads((folder / name).read_text())
+                found.get("provenance", {}).pop("signals", None)
+                data = json.dumps(found, sort_keys=True).encode()
             else:
-                digest.update((folder / name).read_bytes())
-        return digest.hexdigest()
+                data = (folder / name).read_bytes()
+            digests[name] = hashlib.sha256(data).hexdigest()
+        return digests
 
     def audit(self) -> dict[str, int]:
         """Duplicates, lost work and redeliveries, from the rows, the files and the logs."""
@@ -276,7 +277,7 @@ def campaign(args: argparse.Namespace) -> None:
         make_dyad_video(video, work / f"dyad{i}.csv", seed=i, duration_s=args.duration_s)
         videos.append(video)
     rng = random.Random(args.seed)
-    results: dict[str, dict[str, str]] = {}
+    results: dict[str, dict[str, dict[str, str]]] = {}
     try:
         with broker.server() as redis, database(args.database, work) as url_of:
             for phase in ("undisturbed", "killed"):
@@ -316,10 +317,17 @@ def campaign(args: argparse.Namespace) -> None:
                     print(f"  {name + ':':<24}{value}")
         same = results["undisturbed"] == results["killed"]
         print(f"\noutputs equal the undisturbed run: {same} ({len(videos)} sessions compared)")
+        for video, outputs in results["killed"].items():
+            differ = [n for n, d in outputs.items() if results["undisturbed"][video][n] != d]
+            if differ:
+                print(f"  {video}: {', '.join(differ)} differ")
         if not same:
             raise SystemExit(1)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
@@ -333,6 +341,7 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout-s", type=float, default=3600.0)
+    parser.add_argument("--keep", action="store_true", help="keep the data folders, to compare")
     campaign(parser.parse_args())
 
 

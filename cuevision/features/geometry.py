@@ -124,9 +124,16 @@ def head_axes(face: np.ndarray) -> np.ndarray:
     return np.stack([right, up, forward], axis=-1)
 
 
+def atan2_deg(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``degrees(arctan2(y, x))``, the same in every run: numpy 1.26's float32 arctan2 of
+    strided inputs (a column of a table) differs in the last bit with where its arrays were
+    allocated, so one run's features differed from another's; contiguous inputs take one path."""
+    return np.degrees(np.arctan2(np.ascontiguousarray(y), np.ascontiguousarray(x)))
+
+
 def direction_angles(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit (N, 3) directions -> yaw (> 0 toward image right), pitch (> 0 up), in degrees."""
-    yaw = np.degrees(np.arctan2(v[:, 0], v[:, 2]))
+    yaw = atan2_deg(v[:, 0], v[:, 2])
     return yaw, np.degrees(np.arcsin(np.clip(v[:, 1], -1.0, 1.0)))
 
 
@@ -138,7 +145,7 @@ def euler_from_axes(rot: np.ndarray) -> np.ndarray:
     yaw_rad = np.radians(yaw)
     right0 = np.stack([np.cos(yaw_rad), np.zeros_like(yaw_rad), -np.sin(yaw_rad)], axis=-1)
     up0 = np.cross(forward, right0)
-    roll = np.degrees(np.arctan2(np.sum(right * up0, -1), np.sum(right * right0, -1)))
+    roll = atan2_deg(np.sum(right * up0, -1), np.sum(right * right0, -1))
     return np.stack([yaw, pitch, roll], axis=-1)
 
 

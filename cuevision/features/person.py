@@ -192,7 +192,7 @@ def pose_head_angles(pose: np.ndarray, unit: float) -> tuple[np.ndarray, np.ndar
     with np.errstate(invalid="ignore"):
         yaw = np.where(
             both,
-            np.degrees(np.arctan2(offset, half_span)),
+            g.atan2_deg(offset, half_span),
             np.sign(offset) * POSE_ONE_EAR_YAW,
         )
         lift = ((nose[:, 1] - middle[:, 1]) / unit + POSE_NOSE_DROP) / POSE_NOSE_REACH
@@ -212,5 +212,5 @@ def trunk_lean(pose: np.ndarray, toward_x: np.ndarray) -> np.ndarray:
     """(T,) degrees of the hip-to-shoulder line from vertical, > 0 leaning toward the partner."""
     trunk = g.nanmean(pose[:, list(SHOULDERS)], axis=1) - g.nanmean(pose[:, list(HIPS)], axis=1)
     hips_seen = np.isfinite(pose[:, list(HIPS)]).all(axis=2).all(axis=1)
-    lean = np.degrees(np.arctan2(trunk[:, 0] * np.sign(toward_x), trunk[:, 1]))
+    lean = g.atan2_deg(trunk[:, 0] * np.sign(toward_x), trunk[:, 1])
     return np.where(hips_seen, lean, np.nan)

@@ -91,9 +91,10 @@ class Synchrony:
             self.mean_r_at_peak,
             self.surrogate_mean_r[np.isfinite(self.surrogate_mean_r)],
         )
-        if observed is None or null.size < 2 or np.std(null, ddof=1) == 0:
+        spread = float(np.std(null, ddof=1)) if null.size >= 2 else 0.0
+        if observed is None or spread < NO_SPREAD:
             return None
-        return float((observed - null.mean()) / np.std(null, ddof=1))
+        return float((observed - null.mean()) / spread)
 
     @property
     def leader(self) -> str:
@@ -129,6 +130,9 @@ def _geometry(
     return w, big_l, np.arange(big_l, n - w - big_l + 1, step)
 
 
+# surrogates whose mean r varies less than this all gave one r (a flat signal): rounding noise,
+# which made an effect size of 1e14 in one run and none in another; no effect size then
+NO_SPREAD = 1e-9
 CHUNK = 1024  # window pairs per batch of surrogate sums: a few MB, so a batch stays in cache
 
 

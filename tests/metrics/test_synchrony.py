@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cuevision.metrics.synchrony import (
+    Synchrony,
+    WindowedXcorr,
     peak_nearest_zero,
     synchrony,
     windowed_xcorr,
@@ -101,3 +103,14 @@ def test_too_short_a_signal_has_no_windows() -> None:
     result = synchrony(np.zeros(50), np.zeros(50), fps=FPS, surrogates=10)
     assert result.to_dict()["n_windows"] == 0 and result.mean_r_at_peak is None
     assert result.leader == "none" and result.surrogate_p is None and result.coverage is None
+
+
+def test_surrogates_that_differ_by_rounding_alone_give_no_effect_size() -> None:
+    """A flat signal's surrogates all give one r, up to the last bits; the effect size over that
+    spread was 1e14 in one run and None in another, so it is None."""
+    xcorr = WindowedXcorr(np.zeros(3), np.zeros(1), np.full((3, 1), 0.5))
+    flat = 0.4 + np.array([0.0, 1e-16, -1e-16, 2e-16])
+    found = Synchrony(xcorr, np.zeros(3), np.full(3, 0.5), flat)
+    assert found.mean_r_at_peak == 0.5 and found.effect_size is None
+    spread = Synchrony(xcorr, np.zeros(3), np.full(3, 0.5), np.array([0.3, 0.4, 0.5]))
+    assert spread.effect_size == pytest.approx(1.0)
