@@ -16,18 +16,17 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from cuevision.annotate.server import LabelStudioSettings, connection
-from cuevision.api import ApiSettings, create_app
+from cuevision.api import ApiSettings
 from cuevision.events import read_events
-from cuevision.store.db import make_engine, sessions
+from cuevision.store.db import sessions
 from cuevision.store.models import AuditEntry, Session, StageRun
 
 from ..service import redis as broker
 from ..service.conftest import populate
-from ..service.test_celery import Lab, lab_settings, wait
+from ..service.test_celery import Lab, lab_settings, running, wait
 from .conftest import free_port
 
 pytestmark = [
@@ -61,18 +60,8 @@ def lab(
             labelstudio_token=studio.token,
             api_url=api.url,
         )
-        app = create_app(api, settings)
-        engine = make_engine(url)
-        with TestClient(app) as client:
-            found = Lab(root, engine, server, client, tokens, env)
-            found.start_worker()
-            try:
-                yield found
-            finally:
-                for worker in found.workers:
-                    worker.kill()
-                    worker.wait(10)
-                engine.dispose()
+        with running(api, settings, root, server, tokens, env, 1) as found:
+            yield found
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,32 @@ def lab_settings(
     return env, ServiceSettings.model_validate(service)
 
 
+@contextmanager
+def running(
+    api: ApiSettings,
+    settings: ServiceSettings,
+    root: Path,
+    server: broker.Server,
+    tokens: dict[str, str],
+    env: dict[str, str],
+    workers: int,
+) -> Iterator[Lab]:
+    """The API in this process and ``workers`` worker processes, killed at the end."""
+    assert settings.database_url is not None
+    engine = make_engine(settings.database_url)
+    with TestClient(create_app(api, settings)) as client:
+        found = Lab(root, engine, server, client, tokens, env)
+        for _ in range(workers):
+            found.start_worker()
+        try:
+            yield found
+        finally:
+            for worker in found.workers:
+                worker.kill()
+                worker.wait(10)
+            engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("lab")
@@ -134,19 +161,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         env, settings = lab_settings(
             data, url, redis.url, chunk_s=CHUNK_S, chunk_overlap_s=OVERLAP_S
         )
-        app = create_app(ApiSettings(data_dir=data), settings)
-        engine = make_engine(url)
-        with TestClient(app) as client:
-            found = Lab(root, engine, redis, client, tokens, env)
-            found.start_worker()
-            found.start_worker()
-            try:
-                yield found
-            finally:
-                for worker in found.workers:
-                    worker.kill()
-                    worker.wait(10)
-                engine.dispose()
+        with running(ApiSettings(data_dir=data), settings, root, redis, tokens, env, 2) as found:
+            yield found
 
 
 @pytest.fixture(scope="module")
