@@ -1,10 +1,9 @@
 """Join a video's chunk files into the ``landmarks.parquet`` a whole-video extraction writes.
 
-Every time has one source: chunk k's frames up to its end, then chunk k+1's from there. Chunk
-k+1 decoded the overlap before that (``chunks``), where its trackers settled; those frames are
-not kept (the trackers are causal, so chunk k is settled all through the overlap, chunk k+1
-only at its end: cutting there rather than midway gives chunk k+1 the whole overlap to settle),
-but on them both chunks saw the same people, so they say who is who across the seam.
+Every time has one source: chunk k's frames up to its end, then chunk k+1's from there. The
+seam is a restart of the trackers in every run (``chunks``), so from it on chunk k+1's frames
+are the whole video's; its frames of the overlap before it came from a cold start and are not
+kept, but on them both chunks saw the same people, so they say who is who across the seam.
 
 **Identity across a seam.** Each chunk numbers its own tracklets from 0 and may give a person
 the other track slot. On the overlap's frames, each tracklet of chunk k is compared with each of
